@@ -1,0 +1,61 @@
+"""Image segmentation by k-means clustering of per-pixel features, in pure NumPy.
+
+The package is organised one idea per module:
+
+========================  ====================================================
+``segmentation.kmeans``   k-means++ and Lloyd's iterations as a generator of
+                          frozen per-iteration states
+``segmentation.features`` per-pixel feature vectors (colour, texture, position)
+``segmentation.pipeline`` :func:`segment`: features -> k-means -> label image
+``segmentation.metrics``  segment statistics and ground-truth scores
+``segmentation.visualize`` overlays, boundaries, palettes, animated GIFs
+``segmentation.io``       safe image loading for untrusted uploads, PNG output
+``segmentation.cli``      the ``python -m segmentation`` command line
+========================  ====================================================
+
+Examples
+--------
+>>> from skimage import data
+>>> from segmentation import segment
+>>> result = segment(data.coffee()[::4, ::4], k=3, seed=0)
+>>> result.labels.shape, len(result.statistics)
+((100, 150), 3)
+"""
+
+from .features import COLOR_SPACES, FeatureMatrix, FeatureSpec, extract_features
+from .io import ImageInfo, ImageLoadError, LoadedImage, encode_png, load_image, load_image_file
+from .kmeans import KMeansState, kmeans, kmeans_iter, kmeans_plusplus
+from .metrics import (
+    GroundTruthScores,
+    SegmentStats,
+    compare_to_ground_truth,
+    segment_statistics,
+    statistics_csv,
+    statistics_rows,
+)
+from .pipeline import Segmentation, segment
+
+__all__ = [
+    "COLOR_SPACES",
+    "FeatureMatrix",
+    "FeatureSpec",
+    "GroundTruthScores",
+    "ImageInfo",
+    "ImageLoadError",
+    "KMeansState",
+    "LoadedImage",
+    "SegmentStats",
+    "Segmentation",
+    "compare_to_ground_truth",
+    "encode_png",
+    "extract_features",
+    "kmeans",
+    "kmeans_iter",
+    "kmeans_plusplus",
+    "load_image",
+    "load_image_file",
+    "segment",
+    "segment_statistics",
+    "statistics_csv",
+    "statistics_rows",
+]

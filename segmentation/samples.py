@@ -1,0 +1,235 @@
+"""Sample images for the lesson, grouped by where segmentation is used.
+
+Every sample works offline: photographs come with scikit-image (all public
+domain or CC0, see ``assets/README.md``), and the synthetic images are made
+here, with an exact ground-truth label image, and stored in ``assets/``.
+
+The synthetic images are built to teach one lesson each:
+
+* ``shapes``: two discs of the *same* blue far apart. Colour alone cannot tell
+  them apart; adding position (``position_weight`` > 0) can.
+* ``cells``: round "cells" in two stains on a dark, noisy background, the
+  kind of picture a microscopist segments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from skimage import data, draw
+
+__all__ = [
+    "ASSETS_DIR",
+    "DEFAULT_SAMPLE",
+    "SAMPLES",
+    "SAMPLE_GROUPS",
+    "Sample",
+    "get_sample",
+    "load_ground_truth",
+    "load_sample",
+    "synthetic_cells",
+    "synthetic_shapes",
+]
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+
+SAMPLE_GROUPS = (
+    "Everyday photos",
+    "Medicine & microscopy",
+    "Space",
+    "Synthetic with ground truth",
+)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One image of the gallery."""
+
+    key: str  # short identifier, used in URLs and file names
+    title: str  # name shown to people
+    group: str  # one of SAMPLE_GROUPS
+    description: str  # one sentence on what to look for
+    credit: str  # author and licence
+    has_truth: bool = False  # True if an exact ground-truth label image exists
+
+
+SAMPLES = (
+    Sample("astronaut", "Astronaut", "Everyday photos",
+           "A portrait: skin, suit, flag and a dark background.",
+           "NASA (Eileen Collins), public domain; via scikit-image"),
+    Sample("coffee", "Coffee cup", "Everyday photos",
+           "A cup on a saucer: few colours, soft shadows.",
+           "Rachel Michetti, CC0; via scikit-image"),
+    Sample("chelsea", "Chelsea the cat", "Everyday photos",
+           "Fur texture: colour alone struggles, texture helps.",
+           "Stefan van der Walt, CC0; via scikit-image"),
+    Sample("coins", "Greek coins", "Everyday photos",
+           "Grayscale: bright coins on a darker background.",
+           "Brooklyn Museum, no known copyright restrictions; via scikit-image"),
+    Sample("retina", "Retina", "Medicine & microscopy",
+           "A fundus photograph: vessels, optic disc and background.",
+           "Mikael Häggström, CC0; via scikit-image"),
+    Sample("immunohistochemistry", "Stained tissue", "Medicine & microscopy",
+           "Colonic glands stained brown (DAB) and blue (hematoxylin).",
+           "CMMI, no known copyright restrictions; via scikit-image"),
+    Sample("cell", "Cell (phase image)", "Medicine & microscopy",
+           "One cell in saline, with a banding artefact in the background.",
+           "Paul Müller et al., CC0; via scikit-image"),
+    Sample("hubble_deep_field", "Hubble deep field", "Space",
+           "Galaxies on black: tiny bright segments.",
+           "NASA/ESA, public domain; via scikit-image"),
+    Sample("rocket", "Rocket launch", "Space",
+           "A Falcon 9 on the pad: sky, smoke and structure.",
+           "SpaceX, public domain; via scikit-image"),
+    Sample("shapes", "Shapes (two blue discs)", "Synthetic with ground truth",
+           "Two discs of the same blue far apart: try Lab colour, k=5, position weight 0.3.",
+           "Made for this project, CC0", has_truth=True),
+    Sample("cells", "Synthetic cells", "Synthetic with ground truth",
+           "Two kinds of stained cells on a noisy dark background.",
+           "Made for this project, CC0", has_truth=True),
+)
+
+DEFAULT_SAMPLE = "astronaut"
+
+_BY_KEY = {sample.key: sample for sample in SAMPLES}
+
+
+def get_sample(key: str) -> Sample:
+    """The gallery entry called ``key``.
+
+    Raises
+    ------
+    ValueError
+        If there is no sample of that name.
+
+    Examples
+    --------
+    >>> get_sample("coins").group
+    'Everyday photos'
+    """
+    try:
+        return _BY_KEY[key]
+    except (KeyError, TypeError):
+        known = ", ".join(_BY_KEY)
+        raise ValueError(f"sample={key!r} is not a sample image; choose one of {known}") from None
+
+
+def load_sample(key: str) -> np.ndarray:
+    """Load a sample image as (H, W, 3) uint8 RGB (grayscale samples replicated).
+
+    Raises
+    ------
+    ValueError
+        If there is no sample of that name.
+    FileNotFoundError
+        If a synthetic sample's file is missing from ``assets/``.
+
+    Examples
+    --------
+    >>> load_sample("coins").shape
+    (303, 384, 3)
+    """
+    sample = get_sample(key)
+    if sample.has_truth:
+        image = _read_png(ASSETS_DIR / f"{key}.png")
+    else:
+        image = getattr(data, key)()
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(image[:, :, :3])
+
+
+def load_ground_truth(key: str) -> np.ndarray | None:
+    """The exact ground-truth label image (H, W) of a sample, or None if it has none.
+
+    Raises
+    ------
+    ValueError
+        If there is no sample of that name.
+
+    Examples
+    --------
+    >>> load_ground_truth("astronaut") is None
+    True
+    >>> sorted(set(load_ground_truth("shapes").ravel().tolist()))
+    [0, 1, 2, 3, 4]
+    """
+    if not get_sample(key).has_truth:
+        return None
+    return _read_png(ASSETS_DIR / f"{key}_truth.png").astype(np.int64)
+
+
+# ---------------------------------------------------------------------------
+# Synthetic images: the functions that made assets/shapes*.png and cells*.png
+# (run assets/make_synthetic.py to write them again).
+# ---------------------------------------------------------------------------
+
+
+def synthetic_shapes(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two same-colour discs, a square and a triangle on a sand background.
+
+    Returns
+    -------
+    image : (360, 480, 3) uint8
+    truth : (360, 480) uint8
+        0 background, 1 left disc, 2 right disc, 3 square, 4 triangle.
+    """
+    height, width = 360, 480
+    truth = np.zeros((height, width), dtype=np.uint8)
+    truth[draw.disk((110, 90), 60, shape=truth.shape)] = 1
+    truth[draw.disk((110, 390), 60, shape=truth.shape)] = 2
+    truth[220:320, 60:160] = 3
+    truth[draw.polygon([320, 320, 200], [300, 440, 370], shape=truth.shape)] = 4
+    colors = np.array([[222, 205, 168], [40, 90, 200], [40, 90, 200],
+                       [200, 60, 50], [70, 160, 80]], dtype=np.float64)
+    return _paint(truth, colors, noise=10.0, seed=seed), truth
+
+
+def synthetic_cells(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Round cells in two stains (purple, pink) on a dark noisy background.
+
+    Returns
+    -------
+    image : (320, 420, 3) uint8
+    truth : (320, 420) uint8
+        0 background, 1 purple cells, 2 pink cells.
+    """
+    height, width = 320, 420
+    rng = np.random.default_rng(seed)
+    truth = np.zeros((height, width), dtype=np.uint8)
+    for index in range(14):
+        # Cells on a jittered grid, so they never touch.
+        row = 50 + (index // 5) * 105 + rng.integers(-12, 13)
+        col = 45 + (index % 5) * 82 + rng.integers(-10, 11)
+        radius = rng.integers(18, 30)
+        truth[draw.disk((row, col), radius, shape=truth.shape)] = 1 + index % 2
+    colors = np.array([[35, 30, 45], [120, 70, 170], [230, 130, 170]], dtype=np.float64)
+    return _paint(truth, colors, noise=14.0, seed=seed + 1), truth
+
+
+def _paint(truth, colors, *, noise, seed) -> np.ndarray:
+    """Colour each region of ``truth``, add Gaussian noise, return uint8."""
+    rng = np.random.default_rng(seed)
+    image = colors[truth] + rng.normal(scale=noise, size=truth.shape + (3,))
+    return np.clip(np.round(image), 0, 255).astype(np.uint8)
+
+
+def _read_png(path: Path) -> np.ndarray:
+    """Read a PNG shipped with the project (trusted, so no upload safeguards)."""
+    from PIL import Image
+
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing; run 'python assets/make_synthetic.py' to create it"
+        )
+    with Image.open(path) as image:
+        return np.asarray(image).copy()
+
+
+SYNTHETIC: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
+    "shapes": synthetic_shapes,
+    "cells": synthetic_cells,
+}

@@ -1,0 +1,517 @@
+"""Render segmentations as pictures: palettes, overlays, boundaries and animations.
+
+Everything here is plain NumPy, scikit-image and Pillow, returning ``uint8``
+arrays (or GIF bytes), so the command line, the Streamlit app and the tests
+share one renderer and no plotting library is needed to look at a result.
+
+- :data:`PALETTE` and :func:`segment_colors`: a colour per segment, chosen to
+  stay distinguishable for colour-blind viewers.
+- :func:`colorize`, :func:`overlay`, :func:`mask_rgba`: segments as flat
+  colours, blended over the photo, or as a translucent RGBA layer.
+- :func:`boundaries`: segment edges drawn on the photo
+  (:func:`skimage.segmentation.mark_boundaries`).
+- :func:`mean_color_image`: every segment painted with its mean colour, the
+  classic "posterised" k-means picture.
+- :func:`convergence_gif`: an animated GIF of the labels iteration after
+  iteration, for slides.
+
+References
+----------
+Okabe, M. and Ito, K. (2008). Color Universal Design (CUD): how to make figures
+and presentations that are friendly to colorblind people.
+https://jfly.uni-koeln.de/color/
+
+Tol, P. (2021). Colour schemes. SRON Technical Note SRON/EPS/TN/09-002.
+https://personal.sron.nl/~pault/
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+from skimage.segmentation import mark_boundaries
+
+from ._validation import check_float, check_image, check_int, check_labels
+from .metrics import _mean_colors
+
+__all__ = [
+    "PALETTE",
+    "boundaries",
+    "colorize",
+    "convergence_gif",
+    "downscale_image",
+    "mask_rgba",
+    "mean_color_image",
+    "overlay",
+    "resize_labels",
+    "segment_colors",
+]
+
+# 12 categorical colours: the 7 chromatic colours of Okabe & Ito (2008), then 4
+# colours from Paul Tol's schemes (muted "wine" and "indigo", the pale grey he
+# uses for "bad data", and "dark yellow" from his dark scheme) picked to be far
+# from the first 7 (CIEDE2000 distance >= 21.7 between any two of the 12), then
+# Okabe-Ito black last, because a black tint over a photo reads as shadow
+# rather than as a segment colour.
+_PALETTE_HEX = (
+    "#E69F00",  # Okabe-Ito orange
+    "#56B4E9",  # Okabe-Ito sky blue
+    "#009E73",  # Okabe-Ito bluish green
+    "#F0E442",  # Okabe-Ito yellow
+    "#0072B2",  # Okabe-Ito blue
+    "#D55E00",  # Okabe-Ito vermillion
+    "#CC79A7",  # Okabe-Ito reddish purple
+    "#882255",  # Tol muted wine
+    "#332288",  # Tol muted indigo
+    "#DDDDDD",  # Tol pale grey
+    "#666633",  # Tol dark yellow
+    "#000000",  # Okabe-Ito black
+)
+PALETTE: np.ndarray = np.array(
+    [[int(code[i:i + 2], 16) for i in (1, 3, 5)] for code in _PALETTE_HEX], dtype=np.uint8
+)  # (12, 3) uint8 RGB
+PALETTE.setflags(write=False)  # shared by every caller: nobody may repaint it
+
+
+def segment_colors(k: int) -> np.ndarray:
+    """Return ``k`` segment colours from :data:`PALETTE`.
+
+    Parameters
+    ----------
+    k : int
+        Number of segments, at least 1.
+
+    Returns
+    -------
+    (k, 3) ndarray of uint8
+        Row ``j`` is the RGB colour of segment ``j`` (a new, writeable array).
+        Beyond 12 segments the palette cycles, so segments ``j`` and
+        ``j + 12`` share a colour.
+
+    Raises
+    ------
+    ValueError
+        If ``k < 1``.
+
+    Examples
+    --------
+    >>> segment_colors(2)
+    array([[230, 159,   0],
+           [ 86, 180, 233]], dtype=uint8)
+    """
+    k = check_int(k, "k", low=1)
+    return PALETTE[np.arange(k) % len(PALETTE)]
+
+
+def colorize(labels, colors=None) -> np.ndarray:
+    """Paint every pixel with the colour of its segment.
+
+    Parameters
+    ----------
+    labels : (H, W) ndarray of int
+        Non-negative segment labels.
+    colors : (m, 3) array_like of int in [0, 255], optional
+        Colour of each label, with ``m > labels.max()``. Default:
+        ``segment_colors(labels.max() + 1)``.
+
+    Returns
+    -------
+    (H, W, 3) ndarray of uint8
+
+    Raises
+    ------
+    ValueError
+        If ``labels`` is not 2-D non-negative integers, or ``colors`` is not an
+        (m, 3) array of values in [0, 255] with a row for every label.
+
+    Examples
+    --------
+    >>> colorize(np.array([[0, 1]]), colors=[[255, 0, 0], [0, 0, 255]])[0].tolist()
+    [[255, 0, 0], [0, 0, 255]]
+    """
+    labels = check_labels(labels, "labels")
+    return _label_colors(labels, colors)[labels]
+
+
+def overlay(image, labels, alpha: float = 0.5, colors=None) -> np.ndarray:
+    """Blend the segment colours over the photo.
+
+    Each pixel becomes ``(1 - alpha) * photo + alpha * colour``, so ``alpha=0``
+    shows the photo and ``alpha=1`` the flat colours of :func:`colorize`.
+
+    Parameters
+    ----------
+    image : (H, W[, 3]) ndarray
+        The photo, uint8 or float in [0, 1].
+    labels : (H, W) ndarray of int
+        Non-negative segment labels.
+    alpha : float, default 0.5
+        Opacity of the colours, in [0, 1].
+    colors : (m, 3) array_like of int, optional
+        As in :func:`colorize`.
+
+    Returns
+    -------
+    (H, W, 3) ndarray of uint8
+
+    Raises
+    ------
+    ValueError
+        If ``image`` or ``labels`` is invalid, their shapes differ, ``alpha``
+        is outside [0, 1] or ``colors`` is invalid.
+
+    Examples
+    --------
+    >>> photo = np.zeros((1, 2, 3), dtype=np.uint8)
+    >>> overlay(photo, np.array([[0, 1]]), alpha=0.5, colors=[[200, 0, 0], [0, 0, 100]])[0].tolist()
+    [[100, 0, 0], [0, 0, 50]]
+    """
+    rgb = check_image(image)  # (H, W, 3) float32 in [0, 1]
+    labels = check_labels(labels, "labels", shape=rgb.shape[:2])
+    alpha = check_float(alpha, "alpha", low=0.0, high=1.0)
+    painted = _label_colors(labels, colors)[labels]  # (H, W, 3) uint8
+    return _blend(rgb * np.float32(255), painted, alpha)
+
+
+def mask_rgba(labels, alpha: float = 0.5, colors=None) -> np.ndarray:
+    """Segment colours as an RGBA layer with constant opacity.
+
+    Meant to be drawn on top of the photo by a plotting library (for instance
+    as Plotly animation frames), which then does the blending itself.
+
+    Parameters
+    ----------
+    labels : (H, W) ndarray of int
+        Non-negative segment labels.
+    alpha : float, default 0.5
+        Opacity in [0, 1], stored as ``round(255 * alpha)`` in the 4th channel.
+    colors : (m, 3) array_like of int, optional
+        As in :func:`colorize`.
+
+    Returns
+    -------
+    (H, W, 4) ndarray of uint8
+
+    Raises
+    ------
+    ValueError
+        If ``labels`` or ``colors`` is invalid, or ``alpha`` is outside [0, 1].
+
+    Examples
+    --------
+    >>> mask_rgba(np.array([[0]]), alpha=1.0, colors=[[1, 2, 3]])[0, 0].tolist()
+    [1, 2, 3, 255]
+    """
+    labels = check_labels(labels, "labels")
+    alpha = check_float(alpha, "alpha", low=0.0, high=1.0)
+    rgba = np.empty(labels.shape + (4,), dtype=np.uint8)  # (H, W, 4)
+    rgba[..., :3] = _label_colors(labels, colors)[labels]
+    rgba[..., 3] = int(round(255 * alpha))
+    return rgba
+
+
+def boundaries(image, labels, color=(255, 255, 0)) -> np.ndarray:
+    """Draw the edges between segments on the photo.
+
+    Uses :func:`skimage.segmentation.mark_boundaries` in ``"thick"`` mode,
+    which marks the pixels on *both* sides of every edge and treats all labels
+    alike (the other modes give label 0 a special "background" role, wrong for
+    k-means where segment 0 is a segment like any other).
+
+    Parameters
+    ----------
+    image : (H, W[, 3]) ndarray
+        The photo, uint8 or float in [0, 1].
+    labels : (H, W) ndarray of int
+        Non-negative segment labels.
+    color : sequence of 3 ints in [0, 255], default (255, 255, 0)
+        RGB colour of the edges (yellow by default).
+
+    Returns
+    -------
+    (H, W, 3) ndarray of uint8
+        The photo, with edge pixels set to ``color``.
+
+    Raises
+    ------
+    ValueError
+        If ``image`` or ``labels`` is invalid, their shapes differ, or
+        ``color`` is not three values in [0, 255].
+
+    Examples
+    --------
+    >>> photo = np.zeros((1, 4), dtype=np.uint8)
+    >>> boundaries(photo, np.array([[0, 0, 1, 1]]))[0, :, 0].tolist()
+    [0, 255, 255, 0]
+    """
+    rgb = check_image(image)  # (H, W, 3) float32 in [0, 1]
+    labels = check_labels(labels, "labels", shape=rgb.shape[:2])
+    edge_color = _check_colors([color], 1, name="color")[0]  # (3,) uint8
+    marked = mark_boundaries(rgb, labels, color=edge_color / 255.0, mode="thick")  # float32
+    return _to_uint8(marked * 255)
+
+
+def mean_color_image(image, labels) -> np.ndarray:
+    """Paint every segment with the mean colour of its pixels in the photo.
+
+    Parameters
+    ----------
+    image : (H, W[, 3]) ndarray
+        The photo, uint8 or float in [0, 1].
+    labels : (H, W) ndarray of int
+        Non-negative segment labels.
+
+    Returns
+    -------
+    (H, W, 3) ndarray of uint8
+        The photo "posterised" to one colour per segment.
+
+    Raises
+    ------
+    ValueError
+        If ``image`` or ``labels`` is invalid or their shapes differ.
+
+    Examples
+    --------
+    >>> photo = np.array([[0, 100, 200]], dtype=np.uint8)
+    >>> mean_color_image(photo, np.array([[0, 0, 1]]))[0, :, 0].tolist()
+    [50, 50, 200]
+    """
+    rgb = check_image(image)  # (H, W, 3) float32 in [0, 1]
+    labels = check_labels(labels, "labels", shape=rgb.shape[:2])
+    n_segments = int(labels.max()) + 1
+    means = _mean_colors(rgb.reshape(-1, 3), labels.reshape(-1), n_segments)  # (k, 3) uint8
+    return means[labels]
+
+
+def resize_labels(labels, shape: tuple[int, int]) -> np.ndarray:
+    """Resize a label image with nearest-neighbour sampling.
+
+    Labels are categories, not intensities: interpolating between segment 1
+    and segment 3 must not invent segment 2, so each output pixel copies the
+    input pixel under its centre.
+
+    Parameters
+    ----------
+    labels : (H, W) ndarray of int
+        Non-negative segment labels.
+    shape : tuple of 2 ints
+        Output shape ``(h, w)``, both at least 1.
+
+    Returns
+    -------
+    (h, w) ndarray
+        Same dtype as ``labels``.
+
+    Raises
+    ------
+    ValueError
+        If ``labels`` is invalid or ``shape`` is not two positive integers.
+
+    Examples
+    --------
+    >>> resize_labels(np.array([[0, 1], [2, 3]]), (1, 2)).tolist()
+    [[2, 3]]
+    """
+    labels = check_labels(labels, "labels")
+    if len(tuple(shape)) != 2:
+        raise ValueError(f"shape must be a pair (h, w), got {shape!r}")
+    out_h, out_w = (check_int(size, "shape", low=1) for size in shape)
+    in_h, in_w = labels.shape
+    # Centre of output pixel i, (i + 0.5) * in / out, falls in input pixel floor(...).
+    rows = np.minimum((np.arange(out_h) + 0.5) * in_h / out_h, in_h - 1).astype(np.intp)
+    cols = np.minimum((np.arange(out_w) + 0.5) * in_w / out_w, in_w - 1).astype(np.intp)
+    return labels[rows[:, None], cols[None, :]]
+
+
+def downscale_image(image, max_side: int) -> np.ndarray:
+    """Shrink an image so that its longer side is at most ``max_side`` pixels.
+
+    Uses Pillow's Lanczos filter, which averages over the pixels being merged
+    (anti-aliasing). Images that already fit are returned at their size.
+
+    Parameters
+    ----------
+    image : (H, W[, 3]) ndarray
+        uint8 or float in [0, 1].
+    max_side : int
+        Largest allowed height or width, at least 1.
+
+    Returns
+    -------
+    (h, w, 3) ndarray of uint8
+        RGB (grayscale is expanded), aspect ratio kept, ``max(h, w) <= max_side``.
+
+    Raises
+    ------
+    ValueError
+        If ``image`` is invalid or ``max_side < 1``.
+
+    Examples
+    --------
+    >>> downscale_image(np.zeros((40, 100), dtype=np.uint8), 10).shape
+    (4, 10, 3)
+    """
+    rgb = _to_uint8(check_image(image) * np.float32(255))  # (H, W, 3) uint8
+    max_side = check_int(max_side, "max_side", low=1)
+    out_h, out_w = _fit_shape(rgb.shape[:2], max_side)
+    if (out_h, out_w) == rgb.shape[:2]:
+        return rgb
+    resized = Image.fromarray(rgb).resize((out_w, out_h), Image.Resampling.LANCZOS)
+    return np.asarray(resized, dtype=np.uint8).copy()
+
+
+def convergence_gif(
+    image,
+    label_frames: Sequence,
+    *,
+    alpha: float = 0.5,
+    max_side: int = 320,
+    duration_ms: int = 400,
+    last_frame_ms: int = 1500,
+    progress_bar: bool = True,
+) -> bytes:
+    """Animate the segmentation iteration by iteration as a looping GIF.
+
+    Each frame is :func:`overlay` of one label image on the photo, shrunk so
+    its longer side is at most ``max_side`` (Lanczos for the photo,
+    nearest-neighbour for the labels). Colours are fixed across frames, so a
+    segment keeps its colour while its pixels move.
+
+    Parameters
+    ----------
+    image : (H, W[, 3]) ndarray
+        The photo, uint8 or float in [0, 1].
+    label_frames : sequence of (H, W) ndarray of int
+        Labels after each iteration, first to last (at least one).
+    alpha : float, default 0.5
+        Opacity of the segment colours, in [0, 1].
+    max_side : int, default 320
+        Longest side of the GIF in pixels, at least 8.
+    duration_ms : int, default 400
+        Display time of every frame but the last, at least 20 ms (GIF counts
+        in hundredths of a second and browsers slow down shorter delays).
+    last_frame_ms : int, default 1500
+        Display time of the last frame, so the result stays on screen before
+        the animation loops.
+    progress_bar : bool, default True
+        Draw a thin bar along the bottom edge that fills up as the iterations
+        go by. Besides telling the viewer where they are, it keeps consecutive
+        frames different: GIF writers (Pillow included) merge identical
+        consecutive frames, which would happen once k-means has converged.
+        With the bar the GIF has exactly ``len(label_frames)`` frames as long
+        as there are no more frames than the GIF is wide.
+
+    Returns
+    -------
+    bytes
+        The GIF file, looping forever.
+
+    Raises
+    ------
+    ValueError
+        If ``image`` is invalid, ``label_frames`` is empty or holds a label
+        image of the wrong shape, or a number is out of range.
+
+    Examples
+    --------
+    >>> photo = np.zeros((4, 4), dtype=np.uint8)
+    >>> frames = [np.zeros((4, 4), dtype=int), np.eye(4, dtype=int)]
+    >>> convergence_gif(photo, frames)[:6]
+    b'GIF89a'
+    """
+    rgb = check_image(image)  # (H, W, 3) float32 in [0, 1]
+    alpha = check_float(alpha, "alpha", low=0.0, high=1.0)
+    max_side = check_int(max_side, "max_side", low=8)
+    duration_ms = check_int(duration_ms, "duration_ms", low=20)
+    last_frame_ms = check_int(last_frame_ms, "last_frame_ms", low=20)
+    frames = [
+        check_labels(frame, f"label_frames[{i}]", shape=rgb.shape[:2])
+        for i, frame in enumerate(label_frames)
+    ]
+    if not frames:
+        raise ValueError("label_frames must hold at least one label image, got none")
+
+    photo = downscale_image(rgb, max_side).astype(np.float32)  # (h, w, 3) in 0..255
+    colors = segment_colors(max(int(frame.max()) for frame in frames) + 1)  # same in every frame
+    pictures = []
+    for i, frame in enumerate(frames):
+        small = resize_labels(frame, photo.shape[:2])  # (h, w)
+        picture = _blend(photo, colors[small], alpha)  # (h, w, 3) uint8
+        if progress_bar:
+            _draw_progress(picture, (i + 1) / len(frames))
+        pictures.append(Image.fromarray(picture))
+
+    buffer = io.BytesIO()
+    pictures[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=pictures[1:],
+        duration=[duration_ms] * (len(pictures) - 1) + [last_frame_ms],
+        loop=0,  # 0 = repeat forever
+    )
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- #
+# Private helpers (they assume validated input)
+# --------------------------------------------------------------------------- #
+def _check_colors(colors, n_labels: int, name: str = "colors") -> np.ndarray:
+    """Check user colours: (m, 3), values in [0, 255], ``m >= n_labels``; return uint8."""
+    array = np.asarray(colors)
+    if array.ndim != 2 or array.shape[1] != 3:
+        raise ValueError(f"{name} must be RGB triples, an (m, 3) array, got shape {array.shape}")
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise ValueError(f"{name} must hold numbers in [0, 255], got dtype {array.dtype}")
+    if array.shape[0] < n_labels:
+        raise ValueError(
+            f"{name} must have a row for each of the {n_labels} labels, got {array.shape[0]} rows"
+        )
+    if not np.isfinite(array).all() or array.min() < 0 or array.max() > 255:
+        raise ValueError(
+            f"{name} must hold values in [0, 255], got range [{array.min()}, {array.max()}]"
+        )
+    return np.rint(array).astype(np.uint8)
+
+
+def _label_colors(labels: np.ndarray, colors) -> np.ndarray:
+    """Colour table for ``labels``: the default palette or checked user colours."""
+    n_labels = int(labels.max()) + 1
+    if colors is None:
+        return segment_colors(n_labels)
+    return _check_colors(colors, n_labels)
+
+
+def _blend(photo: np.ndarray, painted: np.ndarray, alpha: float) -> np.ndarray:
+    """``(1 - alpha) * photo + alpha * painted`` as uint8; both in 0..255 units."""
+    blended = np.float32(1.0 - alpha) * photo + np.float32(alpha) * painted  # (H, W, 3) float32
+    return _to_uint8(blended)
+
+
+def _to_uint8(values: np.ndarray) -> np.ndarray:
+    """Round values in 0..255 to uint8 (clipping guards against float rounding)."""
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+
+
+def _fit_shape(shape: tuple[int, int], max_side: int) -> tuple[int, int]:
+    """Shape with the same aspect ratio whose longer side is at most ``max_side``."""
+    height, width = shape
+    scale = min(1.0, max_side / max(height, width))
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def _draw_progress(picture: np.ndarray, fraction: float) -> None:
+    """Draw a progress bar in place along the bottom rows of ``picture``.
+
+    The filled part is white on a dark track, readable over any photo.
+    """
+    height, width = picture.shape[:2]
+    bar_height = max(2, height // 40)
+    filled = int(round(fraction * width))
+    bar = picture[height - bar_height:]  # a view: writing it paints the picture
+    bar[:, :filled] = 255
+    bar[:, filled:] = 48

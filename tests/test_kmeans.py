@@ -1,0 +1,344 @@
+"""Tests for segmentation.kmeans: toys, invariants, oracle, errors."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+from skimage import data, transform
+
+from segmentation.kmeans import KMeansState, kmeans, kmeans_iter, kmeans_plusplus
+
+# The package re-exports the function `kmeans`, which hides the module of the
+# same name as an attribute; fetch the module itself for its private helpers.
+kmeans_module = importlib.import_module("segmentation.kmeans")
+
+TOY_X = np.array([[0, 0], [0.5, 0], [0.5, 1], [1, 1]])
+TOY_WEIGHTS = np.array([3, 1, 1, 3])
+
+
+@pytest.fixture(scope="module")
+def image_features() -> np.ndarray:
+    """RGB + 0.3-weighted position of a downscaled astronaut: real image data, (n, 5)."""
+    image = transform.rescale(data.astronaut(), 0.25, channel_axis=2, anti_aliasing=True)
+    height, width = image.shape[:2]
+    rows, cols = np.mgrid[0:height, 0:width]
+    return np.column_stack([
+        image.reshape(-1, 3),
+        0.3 * rows.ravel() / (height - 1),
+        0.3 * cols.ravel() / (width - 1),
+    ]).astype(np.float32)
+
+
+@pytest.fixture
+def blobs() -> np.ndarray:
+    """Three well separated Gaussian blobs in 2-D, 300 points."""
+    rng = np.random.default_rng(42)
+    centres = np.array([[0, 0], [5, 5], [0, 10]])
+    return np.concatenate([c + rng.normal(scale=0.5, size=(100, 2)) for c in centres])
+
+
+def brute_force_sq_distances(X, centers) -> np.ndarray:
+    """(n, k) squared distances in float64, the plain textbook way."""
+    X = np.asarray(X, dtype=np.float64)
+    return ((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+
+
+# --- hand-computed toys -------------------------------------------------------
+
+
+def test_weighted_toy_matches_hand_computation():
+    # Weights [3,1,1,3] pull each centre towards its heavy point:
+    # (3*0 + 1*0.5)/4 = 0.125 and (1*0.5 + 3*1)/4 = 0.875.
+    states = list(kmeans_iter(TOY_X, 2, init=[[0, 0], [1, 1]], sample_weight=TOY_WEIGHTS))
+    final = states[-1]
+    assert final.labels.tolist() == [0, 0, 1, 1]
+    np.testing.assert_allclose(final.centers, [[0.125, 0], [0.875, 1]])
+    # 3*0.125² + 0.375² + 0.375² + 3*0.125² = 0.375
+    assert final.inertia == pytest.approx(0.375)
+    assert final.converged and final.n_changed == 0
+    assert final.center_shift == pytest.approx(2 * 0.125**2)
+
+
+def test_iteration_zero_is_assignment_to_initial_centres():
+    # State 0 keeps the given centres, has no shift, and every row counts as changed.
+    first = next(kmeans_iter(TOY_X, 2, init=[[0, 0], [1, 1]]))
+    assert first.iteration == 0
+    np.testing.assert_array_equal(first.centers, [[0, 0], [1, 1]])
+    assert first.labels.tolist() == [0, 0, 1, 1]
+    assert first.center_shift == 0.0
+    assert first.n_changed == 4
+    assert first.inertia == pytest.approx(0.25 + 0.25)
+    assert not first.converged
+
+
+def test_states_are_frozen_and_read_only():
+    # A state cannot be modified, neither its fields nor its arrays.
+    state = kmeans(TOY_X, 2, init=[[0, 0], [1, 1]])
+    assert isinstance(state, KMeansState)
+    with pytest.raises(AttributeError):
+        state.inertia = 0.0
+    with pytest.raises(ValueError):
+        state.labels[0] = 1
+    with pytest.raises(ValueError):
+        state.centers[0, 0] = 1.0
+
+
+def test_empty_cluster_takes_the_farthest_row():
+    # Centre 2 starts far from all data, so it is empty after iteration 0.
+    # It must move onto the row farthest from its own centre, here [10, 0]
+    # (distance² 25 from centre [5, 0]); no centre may become NaN.
+    X = np.array([[0, 0], [1, 0], [9, 0], [10, 0], [0.5, 0.1]])
+    init = np.array([[0.5, 0], [5, 0], [100, 100]])
+    states = list(kmeans_iter(X, 3, init=init))
+    assert np.bincount(states[0].labels, minlength=3)[2] == 0
+    np.testing.assert_allclose(states[1].centers[2], [10, 0])
+    # The donor cluster {9, 10} lost row [10, 0], so its centre is now 9.
+    np.testing.assert_allclose(states[1].centers[1], [9, 0])
+    assert all(np.isfinite(s.centers).all() for s in states)
+    assert np.bincount(states[-1].labels, minlength=3).min() > 0
+
+
+def test_empty_cluster_relocation_is_deterministic():
+    # Two identical runs with an empty cluster relocate to the same row.
+    X = np.random.default_rng(0).random((500, 3))
+    init = np.vstack([X[:3], [[50, 50, 50]]])
+    a, b = kmeans(X, 4, init=init), kmeans(X, 4, init=init)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.centers, b.centers)
+
+
+def test_k_equal_one_gives_the_mean():
+    # One cluster: its centre is the mean, inertia the total sum of squares.
+    X = np.array([[0.0, 0.0], [2.0, 0.0], [4.0, 6.0]])
+    state = kmeans(X, 1, seed=0)
+    np.testing.assert_allclose(state.centers, [[2.0, 2.0]])
+    assert state.inertia == pytest.approx(((X - [2, 2]) ** 2).sum())
+
+
+def test_blobs_are_recovered(blobs):
+    # Three well separated blobs: each is one cluster, whatever the seed.
+    for seed in range(3):
+        labels = kmeans(blobs, 3, seed=seed).labels
+        for blob in range(3):
+            assert len(np.unique(labels[blob * 100 : (blob + 1) * 100])) == 1
+        assert len(np.unique(labels)) == 3
+
+
+# --- invariants ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_inertia_never_increases(image_features, init):
+    # Each update and each assignment can only lower the inertia.
+    inertias = [s.inertia for s in kmeans_iter(image_features, 6, init=init, seed=1)]
+    assert len(inertias) > 2
+    assert np.all(np.diff(inertias) <= 1e-6 * inertias[0])
+
+
+def test_labels_are_nearest_centre_labels_in_every_state(image_features):
+    # Truthful states: each label is (up to float32 rounding) the nearest centre.
+    for state in kmeans_iter(image_features, 5, seed=3):
+        sq = brute_force_sq_distances(image_features, state.centers)
+        chosen = sq[np.arange(len(sq)), state.labels]
+        assert np.all(chosen <= sq.min(axis=1) + 1e-5)
+        # and the reported inertia is the sum of those distances
+        assert state.inertia == pytest.approx(chosen.sum(), rel=1e-4)
+
+
+def test_n_changed_counts_label_changes(image_features):
+    # n_changed is exactly the number of rows whose label differs from the previous state.
+    states = list(kmeans_iter(image_features, 4, seed=0))
+    for previous, current in zip(states, states[1:]):
+        assert current.n_changed == np.count_nonzero(previous.labels != current.labels)
+
+
+def test_center_shift_is_sum_of_squared_moves(image_features):
+    # center_shift is the sum over centres of their squared displacement.
+    states = list(kmeans_iter(image_features, 4, seed=0))
+    for previous, current in zip(states, states[1:]):
+        expected = np.sum((current.centers - previous.centers) ** 2)
+        assert current.center_shift == pytest.approx(expected)
+
+
+def test_only_the_last_state_is_converged(image_features):
+    # The run stops at its first converged state.
+    states = list(kmeans_iter(image_features, 4, seed=0))
+    assert [s.converged for s in states[:-1]] == [False] * (len(states) - 1)
+    assert states[-1].converged
+    assert [s.iteration for s in states] == list(range(len(states)))
+
+
+def test_max_iter_stops_without_convergence(image_features):
+    # With max_iter=2 there are exactly 3 states and the last is not converged.
+    states = list(kmeans_iter(image_features, 8, seed=0, max_iter=2, tol=0))
+    assert [s.iteration for s in states] == [0, 1, 2]
+    assert not states[-1].converged
+    only_initial = list(kmeans_iter(image_features, 8, seed=0, max_iter=0))
+    assert len(only_initial) == 1
+
+
+def test_tol_uses_scaled_centre_shift(image_features):
+    # A huge tol stops after the first update; tol=0 runs until no label changes.
+    loose = list(kmeans_iter(image_features, 4, seed=0, tol=1e6))
+    assert len(loose) == 2 and loose[-1].converged
+    strict = list(kmeans_iter(image_features, 4, seed=0, tol=0))
+    assert strict[-1].converged and strict[-1].n_changed == 0
+
+
+def test_same_seed_same_labels(image_features):
+    # Determinism: same data, parameters and seed give identical labels.
+    for init in ("k-means++", "random"):
+        a = kmeans(image_features, 5, init=init, seed=7)
+        b = kmeans(image_features, 5, init=init, seed=np.random.default_rng(7))
+        np.testing.assert_array_equal(a.labels, b.labels)
+
+
+def test_zero_weight_rows_do_not_move_centres(blobs):
+    # A row of weight 0 has no influence: same centres as without it.
+    outlier = np.vstack([blobs, [[100.0, 100.0]]])
+    weights = np.ones(len(outlier))
+    weights[-1] = 0
+    init = blobs[[0, 150, 250]]
+    with_zero = kmeans(outlier, 3, init=init, sample_weight=weights)
+    without = kmeans(blobs, 3, init=init)
+    np.testing.assert_allclose(with_zero.centers, without.centers, rtol=1e-6)
+
+
+def test_integer_weights_equal_repeated_rows(blobs):
+    # Weight 2 on a row is the same as that row appearing twice.
+    weights = np.ones(len(blobs))
+    weights[:50] = 2
+    repeated = np.vstack([blobs, blobs[:50]])
+    init = blobs[[0, 150, 250]]
+    a = kmeans(blobs, 3, init=init, sample_weight=weights)
+    b = kmeans(repeated, 3, init=init)
+    np.testing.assert_allclose(a.centers, b.centers, rtol=1e-5)
+    assert a.inertia == pytest.approx(b.inertia, rel=1e-5)
+
+
+def test_chunked_assignment_matches_plain_argmin(monkeypatch):
+    # The chunked running-minimum assign step equals a plain argmin, across chunk edges.
+    monkeypatch.setattr(kmeans_module, "_CHUNK", 7)
+    rng = np.random.default_rng(5)
+    X = rng.random((100, 3), dtype=np.float32)
+    centers = rng.random((9, 3))
+    XT = np.ascontiguousarray(X.T)
+    labels, sq_dist = kmeans_module._assign(XT, np.einsum("ij,ij->j", XT, XT), centers)
+    sq = brute_force_sq_distances(X, centers)
+    np.testing.assert_array_equal(labels, sq.argmin(axis=1))
+    np.testing.assert_allclose(sq_dist, sq.min(axis=1), atol=1e-5)
+
+
+def test_labels_use_a_small_integer_type():
+    # Labels are stored compactly: uint8 up to 256 clusters.
+    state = kmeans(TOY_X, 2, init=[[0, 0], [1, 1]])
+    assert state.labels.dtype == np.uint8
+    assert kmeans_module._label_dtype(300) == np.uint16
+
+
+# --- k-means++ -----------------------------------------------------------------
+
+
+def test_kmeans_plusplus_picks_distinct_data_rows(image_features):
+    # Centres are k distinct rows of X, reproducible from the seed.
+    centers = kmeans_plusplus(image_features, 6, seed=0)
+    assert centers.shape == (6, 5)
+    assert len(np.unique(centers, axis=0)) == 6
+    rows = {tuple(r) for r in image_features.astype(np.float64)}
+    assert all(tuple(c) in rows for c in centers)
+    np.testing.assert_array_equal(centers, kmeans_plusplus(image_features, 6, seed=0))
+
+
+def test_kmeans_plusplus_spreads_centres_over_blobs(blobs):
+    # On well separated blobs, k-means++ puts one centre in each blob.
+    for seed in range(5):
+        centers = kmeans_plusplus(blobs, 3, seed=seed)
+        blob_of = np.argmin(brute_force_sq_distances(centers, np.array([[0, 0], [5, 5], [0, 10]])), axis=1)
+        assert sorted(blob_of) == [0, 1, 2]
+
+
+def test_kmeans_plusplus_never_picks_zero_weight_rows():
+    # Rows of weight 0 are never chosen as centres.
+    X = np.arange(20.0).reshape(10, 2)
+    weights = np.array([0, 1] * 5)
+    for seed in range(10):
+        centers = kmeans_plusplus(X, 3, seed=seed, sample_weight=weights, n_local_trials=1)
+        chosen = [int(np.flatnonzero((X == c).all(axis=1))[0]) for c in centers]
+        assert all(weights[i] > 0 for i in chosen)
+
+
+def test_random_init_picks_distinct_rows_despite_duplicates():
+    # 'random' initialisation returns k distinct rows even when most rows repeat.
+    X = np.vstack([np.zeros((1000, 2)), [[1, 1]], [[2, 2]]])
+    for seed in range(5):
+        state = next(kmeans_iter(X, 3, init="random", seed=seed))
+        assert len(np.unique(state.centers, axis=0)) == 3
+
+
+# --- oracle: scikit-learn -------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [3, 8])
+def test_matches_scikit_learn_lloyd(image_features, k):
+    # Same data, same initial centres, same tol: same clustering as scikit-learn.
+    sklearn_cluster = pytest.importorskip("sklearn.cluster")
+    init = kmeans_plusplus(image_features, k, seed=0)
+    ours = kmeans(image_features, k, init=init, tol=1e-4)
+    theirs = sklearn_cluster.KMeans(
+        n_clusters=k, init=init, n_init=1, algorithm="lloyd", tol=1e-4, max_iter=100
+    ).fit(image_features)
+    assert np.mean(ours.labels == theirs.labels_) >= 0.995
+    assert ours.inertia == pytest.approx(theirs.inertia_, rel=1e-3)
+    np.testing.assert_allclose(ours.centers, theirs.cluster_centers_, atol=1e-3)
+    assert abs(ours.iteration - theirs.n_iter_) <= 2
+
+
+# --- errors --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"k": 0}, "k=0"),
+        ({"k": 5}, "k=5 must be at most the number of distinct rows"),
+        ({"k": 2, "init": "kmeans"}, "init='kmeans'"),
+        ({"k": 2, "init": [[0, 0]]}, "init must be"),
+        ({"k": 2, "init": [[0, np.nan], [1, 1]]}, "init contains NaN"),
+        ({"k": 2, "max_iter": -1}, "max_iter=-1"),
+        ({"k": 2, "tol": -1.0}, "tol=-1"),
+        ({"k": 2, "sample_weight": [1, 1]}, "sample_weight must have shape (4,)"),
+        ({"k": 2, "sample_weight": [1, -1, 1, 1]}, "non-negative"),
+        ({"k": 2, "sample_weight": [0, 0, 0, 0]}, "at least one positive"),
+        ({"k": 3, "sample_weight": [1, 1, 0, 0]}, "k=3 must be at most"),
+    ],
+)
+def test_invalid_parameters_raise_value_error_naming_them(kwargs, message):
+    # Each bad parameter raises at call time (not at the first state) and names itself.
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        kmeans_iter(TOY_X, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("X", "message"),
+    [
+        (np.zeros(4), "2-D array"),
+        (np.zeros((0, 2)), "at least one row"),
+        ([[0.0, np.nan], [1.0, 1.0]], "NaN or infinite"),
+        ([[0.0, np.inf], [1.0, 1.0]], "NaN or infinite"),
+        (np.array([["a", "b"]]), "real numbers"),
+    ],
+)
+def test_invalid_data_raises_value_error(X, message):
+    # Malformed X is rejected with a message about X.
+    with pytest.raises(ValueError, match=message):
+        kmeans(X, 1)
+
+
+def test_wrong_types_raise_type_error():
+    # Non-integer k and a bad seed object are type errors.
+    with pytest.raises(TypeError, match="k=2.5"):
+        kmeans(TOY_X, 2.5)
+    with pytest.raises(TypeError, match="seed"):
+        kmeans(TOY_X, 2, seed="abc")

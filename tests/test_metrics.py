@@ -1,0 +1,281 @@
+"""Tests for segmentation.metrics: segment statistics, CSV export, ground-truth scores."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from skimage.metrics import variation_of_information
+
+from segmentation.metrics import (
+    STATISTICS_COLUMNS,
+    SegmentStats,
+    _adjusted_rand,
+    compare_to_ground_truth,
+    segment_statistics,
+    statistics_csv,
+    statistics_rows,
+)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20240601)
+
+
+@pytest.fixture
+def toy():
+    """A 2x3 photo with two segments whose statistics are easy to compute by hand.
+
+    labels      segment 0 = pixels (0,0) (0,1) (1,0); segment 1 = (0,2) (1,1) (1,2)
+    0 0 1
+    0 1 1
+    """
+    image = np.array(
+        [[[30, 60, 90], [60, 90, 120], [255, 0, 0]],
+         [[90, 120, 150], [255, 0, 0], [0, 0, 0]]],
+        dtype=np.uint8,
+    )
+    labels = np.array([[0, 0, 1], [0, 1, 1]], dtype=np.uint8)
+    centers = np.array([[0.0, 0.0], [10.0, 10.0]])
+    # Row-major pixels; distances to their own centre: 5, 0, 0 | 1, 5, 2.
+    features = np.array([[3, 4], [0, 0], [10, 10], [0, 1], [13, 14], [10, 12]], dtype=float)
+    return image, labels, features, centers
+
+
+# --------------------------------------------------------------------------- #
+# segment_statistics
+# --------------------------------------------------------------------------- #
+def test_statistics_toy_hand_computed(toy):
+    """Counts, percentages, mean colours, centroids and compactness match the hand computation."""
+    first, second = segment_statistics(*toy)
+    assert (first.label, first.pixel_count, second.pixel_count) == (0, 3, 3)
+    assert first.percentage == pytest.approx(50.0) and second.percentage == pytest.approx(50.0)
+    assert first.mean_color == (60, 90, 120)  # mean of (30,60,90), (60,90,120), (90,120,150)
+    assert second.mean_color == (170, 0, 0)  # (255 + 255 + 0) / 3
+    assert first.centroid == pytest.approx((1 / 3, 1 / 3))
+    assert second.centroid == pytest.approx((2 / 3, 5 / 3))
+    assert first.compactness == pytest.approx((5 + 0 + 1) / 3)
+    assert second.compactness == pytest.approx((0 + 5 + 2) / 3)
+
+
+def test_statistics_empty_segment(toy):
+    """A centre with no pixels gets count 0, 0 %, NaN compactness and centroid, black colour."""
+    image, labels, features, centers = toy
+    centers = np.vstack([centers, [[100.0, 100.0]]])
+    stats = segment_statistics(image, labels, features, centers)
+    assert len(stats) == 3
+    empty = stats[2]
+    assert (empty.label, empty.pixel_count, empty.percentage) == (2, 0, 0.0)
+    assert math.isnan(empty.compactness)
+    assert all(math.isnan(value) for value in empty.centroid)
+    assert empty.mean_color == (0, 0, 0)
+
+
+def test_statistics_percentages_sum_to_100(rng):
+    """On a random labeling every pixel is counted once: counts sum to H*W, percentages to 100."""
+    image = rng.random((7, 9, 3))
+    labels = rng.integers(0, 4, size=(7, 9))
+    features = rng.random((63, 5))
+    centers = rng.random((4, 5))
+    stats = segment_statistics(image, labels, features, centers)
+    assert sum(s.pixel_count for s in stats) == 63
+    assert sum(s.percentage for s in stats) == pytest.approx(100.0)
+    # Oracle for compactness: the plain per-segment loop.
+    for s in stats:
+        members = labels.reshape(-1) == s.label
+        expected = np.linalg.norm(features[members] - centers[s.label], axis=1).mean()
+        assert s.compactness == pytest.approx(expected, rel=1e-5)
+
+
+def test_statistics_grayscale_float_image():
+    """A float grayscale photo gives grey mean colours (three equal channels)."""
+    image = np.array([[0.0, 1.0], [0.2, 0.2]])
+    labels = np.array([[0, 0], [1, 1]])
+    stats = segment_statistics(image, labels, np.zeros((4, 1)), np.zeros((2, 1)))
+    assert stats[0].mean_color == (128, 128, 128)  # 0.5 * 255 = 127.5 rounds to 128
+    assert stats[1].mean_color == (51, 51, 51)  # 0.2 * 255
+    assert stats[1].hex_color == "#333333"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda im, lab, f, c: (im, lab[:, :2], f, c), "labels must have shape"),
+        (lambda im, lab, f, c: (im, lab, f[:5], c), "features must have one row per pixel"),
+        (lambda im, lab, f, c: (im, lab, f, c[:, :1]), "features and centers"),
+        (lambda im, lab, f, c: (im, lab + 1, f, c), "labels must be between 0 and 1"),
+        (lambda im, lab, f, c: (im, lab.astype(int) - 1, f, c), "labels must be non-negative"),
+        (lambda im, lab, f, c: (im, lab.astype(float), f, c), "labels must hold integers"),
+        (lambda im, lab, f, c: (im * 2.0, lab, f, c), "image"),
+    ],
+)
+def test_statistics_validation_names_parameter(toy, change, message):
+    """Each inconsistent input raises a ValueError naming the offending parameter."""
+    with pytest.raises(ValueError, match=message):
+        segment_statistics(*change(*toy))
+
+
+def test_hex_color():
+    """hex_color formats the uint8 mean colour as lowercase #rrggbb."""
+    stats = SegmentStats(0, 1, 100.0, 0.0, (255, 16, 1), (0.0, 0.0))
+    assert stats.hex_color == "#ff1001"
+
+
+# --------------------------------------------------------------------------- #
+# Table rows and CSV
+# --------------------------------------------------------------------------- #
+def test_statistics_rows_columns_and_rounding(toy):
+    """Rows have the documented columns in order, with rounded numbers and hex colours."""
+    rows = statistics_rows(segment_statistics(*toy))
+    assert [list(row) for row in rows] == [list(STATISTICS_COLUMNS)] * 2
+    assert rows[0] == {
+        "segment": 0, "pixels": 3, "percent": 50.0, "compactness": 2.0,
+        "mean_color": "#3c5a78", "mean_r": 60, "mean_g": 90, "mean_b": 120,
+        "centroid_row": 0.3, "centroid_col": 0.3,
+    }
+    assert rows[1]["compactness"] == 2.3333  # 7 / 3 to 4 decimals
+    assert rows[1]["centroid_col"] == 1.7
+
+
+def test_statistics_csv_parses_back(toy):
+    """The CSV has a header and one row per segment (empty ones too), and parses back to the rows."""
+    image, labels, features, centers = toy
+    stats = segment_statistics(image, labels, features, np.vstack([centers, [[1.0, 1.0]]]))
+    text = statistics_csv(stats)
+    parsed = list(csv.reader(io.StringIO(text)))
+    assert parsed[0] == list(STATISTICS_COLUMNS)
+    assert len(parsed) == 1 + len(stats)
+    records = list(csv.DictReader(io.StringIO(text)))
+    for record, row in zip(records, statistics_rows(stats)):
+        assert int(record["pixels"]) == row["pixels"]
+        assert record["mean_color"] == row["mean_color"]
+    assert float(records[0]["compactness"]) == pytest.approx(2.0)
+    # NaN values of the empty segment become blank cells.
+    assert records[2]["compactness"] == "" and records[2]["centroid_row"] == ""
+
+
+# --------------------------------------------------------------------------- #
+# compare_to_ground_truth
+# --------------------------------------------------------------------------- #
+def test_ari_matches_sklearn_on_random_labelings(rng):
+    """ARI equals scikit-learn's adjusted_rand_score (oracle) on random labelings."""
+    metrics = pytest.importorskip("sklearn.metrics")
+    for n_truth, n_pred in [(2, 2), (3, 5), (6, 4), (1, 3)]:
+        truth = rng.integers(0, n_truth, size=(20, 30))
+        labels = rng.integers(0, n_pred, size=(20, 30)) * 7 + 3  # arbitrary label values
+        # Make the prediction partly agree so the ARI is not just ~0.
+        labels[:10] = truth[:10]
+        expected = metrics.adjusted_rand_score(truth.ravel(), labels.ravel())
+        scores = compare_to_ground_truth(labels, truth)
+        assert scores.adjusted_rand == pytest.approx(expected, abs=1e-12)
+
+
+def test_ari_trivial_partitions_match_sklearn():
+    """Degenerate cases (one segment each, one pixel per segment) follow sklearn's convention of 1.0."""
+    metrics = pytest.importorskip("sklearn.metrics")
+    single = np.zeros((3, 4), dtype=int)
+    singletons = np.arange(12).reshape(3, 4)
+    for labels, truth in [(single, single), (singletons, singletons), (single, singletons)]:
+        expected = metrics.adjusted_rand_score(truth.ravel(), labels.ravel())
+        assert compare_to_ground_truth(labels, truth).adjusted_rand == pytest.approx(expected)
+
+
+def test_identical_up_to_permutation_is_perfect(rng):
+    """A relabelled copy of the truth has ARI 1, VI 0 and mean best IoU 1, with the permutation recovered."""
+    truth = rng.integers(0, 4, size=(15, 15))
+    permutation = np.array([10, 2, 7, 0])
+    scores = compare_to_ground_truth(permutation[truth], truth)
+    assert scores.adjusted_rand == pytest.approx(1.0)
+    assert scores.variation_of_information == pytest.approx(0.0, abs=1e-12)
+    assert scores.vi_split == pytest.approx(0.0, abs=1e-12)
+    assert scores.vi_merge == pytest.approx(0.0, abs=1e-12)
+    assert scores.mean_best_iou == pytest.approx(1.0)
+    assert [(m.truth_label, m.predicted_label) for m in scores.matching] == [
+        (0, 10), (1, 2), (2, 7), (3, 0)
+    ]
+    assert all(m.iou == pytest.approx(1.0) for m in scores.matching)
+
+
+def test_vi_matches_skimage(rng):
+    """VI split and merge equal skimage's (H(pred|truth), H(truth|pred)) on random labelings."""
+    truth = rng.integers(0, 3, size=(12, 17))
+    labels = rng.integers(0, 5, size=(12, 17))
+    labels[:6] = truth[:6]
+    split, merge = variation_of_information(truth, labels)
+    scores = compare_to_ground_truth(labels, truth)
+    assert scores.vi_split == pytest.approx(split)
+    assert scores.vi_merge == pytest.approx(merge)
+    assert scores.variation_of_information == pytest.approx(split + merge)
+
+
+def test_vi_hand_computed_split():
+    """Cutting a single truth segment in two equal halves costs exactly 1 bit of split, no merge."""
+    truth = np.zeros((2, 4), dtype=int)
+    labels = np.array([[0, 0, 1, 1], [0, 0, 1, 1]])
+    scores = compare_to_ground_truth(labels, truth)
+    assert scores.vi_split == pytest.approx(1.0)
+    assert scores.vi_merge == pytest.approx(0.0, abs=1e-12)
+
+
+def test_mean_best_iou_hand_computed():
+    """Toy: IoU(t0, p0) = 2/3 and IoU(t1, p1) = 1/2 are the best pairing, mean 7/12."""
+    truth = np.array([[0, 0, 1, 1]])
+    labels = np.array([[0, 0, 0, 1]])
+    scores = compare_to_ground_truth(labels, truth)
+    assert scores.mean_best_iou == pytest.approx(7 / 12)
+    assert [tuple(m) for m in scores.matching] == [
+        (0, 0, pytest.approx(2 / 3)), (1, 1, pytest.approx(1 / 2))
+    ]
+
+
+def test_mean_best_iou_counts_unmatched_truth_as_zero():
+    """With 3 truth segments and 2 predicted ones, the unmatched truth segment adds IoU 0."""
+    truth = np.array([[0, 1, 2, 2]])
+    labels = np.array([[0, 0, 1, 1]])
+    scores = compare_to_ground_truth(labels, truth)
+    # One of t0/t1 gets p0 (IoU 1/2), t2 gets p1 (IoU 1), the other gets nothing.
+    assert scores.mean_best_iou == pytest.approx((0.5 + 1.0 + 0.0) / 3)
+    assert len(scores.matching) == 2
+
+
+def test_compare_accepts_bool_truth():
+    """A boolean mask works as a two-segment ground truth."""
+    truth = np.array([[True, True, False, False]])
+    scores = compare_to_ground_truth(np.array([[1, 1, 0, 0]]), truth)
+    assert scores.adjusted_rand == pytest.approx(1.0)
+
+
+def test_compare_shape_mismatch_names_both_shapes():
+    """Different shapes raise a ValueError quoting both."""
+    with pytest.raises(ValueError, match=r"labels \(2, 3\) and truth \(3, 2\)"):
+        compare_to_ground_truth(np.zeros((2, 3), dtype=int), np.zeros((3, 2), dtype=int))
+
+
+def test_compare_rejects_negative_truth():
+    """Negative ground-truth labels raise a ValueError naming truth."""
+    with pytest.raises(ValueError, match="truth must be non-negative"):
+        compare_to_ground_truth(np.zeros((2, 2), dtype=int), -np.ones((2, 2), dtype=int))
+
+
+def test_adjusted_rand_exact_on_large_counts():
+    """With 12-megapixel-sized counts, the integer formula equals an exact rational computation.
+
+    Pair-count products reach ~1e27 here, far beyond int64, so this checks that
+    nothing overflows.
+    """
+    table = np.array([[4_000_000, 1_000_000], [2_000_000, 5_000_000]], dtype=np.int64)
+
+    def pairs(m):
+        return Fraction(int(m) * (int(m) - 1), 2)
+
+    index = sum(pairs(m) for m in table.ravel())
+    truth_pairs = sum(pairs(m) for m in table.sum(axis=1))
+    pred_pairs = sum(pairs(m) for m in table.sum(axis=0))
+    expected_index = truth_pairs * pred_pairs / pairs(table.sum())
+    expected = (index - expected_index) / ((truth_pairs + pred_pairs) / 2 - expected_index)
+    assert _adjusted_rand(table) == pytest.approx(float(expected), rel=1e-12)
