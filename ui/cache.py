@@ -1,0 +1,284 @@
+"""The app's one caching layer: every page computes through these functions.
+
+What is keyed on what
+---------------------
+========================  ==================================================
+function                  cache key
+========================  ==================================================
+``sample_image``          sample key, max_side
+``uploaded_image``        SHA-256 of the file's bytes, max_side
+``segmentation``          image digest, SegmentParams
+``photo_png``             image digest
+``overlay_png``           image digest, SegmentParams, alpha
+``iteration_overlay_png`` image digest, SegmentParams, iteration, alpha
+``boundaries_png``,       image digest, SegmentParams
+``mean_color_png``,
+``label_mask_png``
+``convergence_figure``    image digest, SegmentParams (fixed ANIMATION_ALPHA)
+``convergence_gif``       image digest, SegmentParams (fixed ANIMATION_ALPHA)
+========================  ==================================================
+
+The image digest is the SHA-256 of the working pixels (:func:`ui.state.image_digest`),
+computed once when the image is loaded and carried in its ``WorkingImage``.
+
+So moving one control recomputes only what depends on it: the opacity
+slider re-blends one overlay but never reruns k-means; changing k reruns
+k-means but never re-decodes the image.
+
+Why ``st.cache_resource`` with digests
+--------------------------------------
+``st.cache_data`` would hash its array arguments on every call (and, for big
+arrays, only a sample of them), and would pickle a copy of the result for
+every caller. Instead, each function takes a short string digest plus small
+hashable parameters as its key, and receives the arrays as ``_``-prefixed
+arguments, which Streamlit does not hash. The results are immutable (frozen
+dataclasses, read-only arrays, bytes, and figures nobody mutates after
+building), so ``st.cache_resource`` can hand the same object to every
+session without copying. ``max_entries`` and ``ttl`` bound the memory, since
+some thirty students share one server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from segmentation import (
+    ImageLoadError,
+    LoadedImage,
+    Segmentation,
+    encode_png,
+    load_image,
+    segment,
+)
+from segmentation import visualize
+from segmentation.samples import get_sample, load_sample
+
+from . import figures
+from .params import SegmentParams
+from .state import WorkingImage, image_digest
+
+__all__ = [
+    "ANIMATION_ALPHA",
+    "UploadResult",
+    "boundaries_png",
+    "bytes_digest",
+    "convergence_figure",
+    "convergence_gif",
+    "iteration_overlay_png",
+    "label_mask_png",
+    "mean_color_png",
+    "overlay_png",
+    "photo_png",
+    "sample_image",
+    "segmentation",
+    "uploaded_image",
+]
+
+# Bounds shared by the caches of one kind; a ttl frees what nobody looked at lately.
+_IMAGES = {"max_entries": 48, "ttl": 2 * 3600}
+# A result keeps every iteration's labels: ~0.26 MB each at 512 x 512, so a
+# typical 20-iteration run is ~5 MB; 32 of them stay well under a gigabyte.
+_RESULTS = {"max_entries": 32, "ttl": 3600}
+_RENDERS = {"max_entries": 128, "ttl": 3600}
+_FIGURES = {"max_entries": 24, "ttl": 3600}  # a figure is 0.5-3 MB
+# Opacity of the segment colours in the animation and the GIF. Fixed, so that
+# moving the overlay-opacity slider never rebuilds a whole animation.
+ANIMATION_ALPHA = 0.55
+
+
+def bytes_digest(data: bytes) -> str:
+    """SHA-256 of an uploaded file's bytes, the key of its decoded image."""
+    return hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------- #
+# Images
+# --------------------------------------------------------------------------- #
+@st.cache_resource(show_spinner="Loading the sample...", **_IMAGES)
+def sample_image(key: str, max_side: int) -> WorkingImage:
+    """A gallery sample at working resolution.
+
+    Raises
+    ------
+    ValueError
+        If ``key`` is not a sample.
+    """
+    sample = get_sample(key)
+    original = load_sample(key)  # (H, W, 3) uint8
+    image = visualize.downscale_image(original, max_side)
+    image = np.array(image, dtype=np.uint8, copy=True)
+    image.flags.writeable = False  # shared by every session
+    return WorkingImage(source="sample", name=key, title=sample.title, digest=image_digest(image),
+                        image=image, original_size=original.shape[:2], max_side=max_side)
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """What decoding an upload gave: an image, or a message for the user."""
+
+    image: WorkingImage | None  # None when the file could not be read
+    error: str | None  # the ImageLoadError message, for st.error; None on success
+
+
+@st.cache_resource(show_spinner="Reading your picture...", **_IMAGES)
+def _decode_upload(file_digest: str, max_side: int, _data: bytes) -> LoadedImage | str:
+    """The decoded file, or the error message. Failures are cached too, so a
+    bad file is not parsed again on every rerun while it stays selected."""
+    try:
+        return load_image(_data, max_side=max_side)
+    except ImageLoadError as err:
+        return str(err)
+
+
+def uploaded_image(data: bytes, *, name: str, source: str, max_side: int) -> UploadResult:
+    """Decode an uploaded or camera picture (in memory only) at working resolution.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+    name : str
+        File name shown to the user and used for download names.
+    source : {"upload", "camera"}
+        Where it came from.
+    max_side : int
+        Working-resolution limit.
+
+    Returns
+    -------
+    UploadResult
+        ``image`` set on success; ``error`` holds a plain-language message if
+        the file is not a readable image (see :class:`segmentation.ImageLoadError`).
+    """
+    loaded = _decode_upload(bytes_digest(data), max_side, data)
+    if isinstance(loaded, str):
+        return UploadResult(None, loaded)
+    image = loaded.image  # read-only (H, W, 3) uint8
+    return UploadResult(WorkingImage(source=source, name=name, title=name,
+                                     digest=image_digest(image), image=image,
+                                     original_size=loaded.info.original_size,
+                                     max_side=max_side), None)
+
+
+# --------------------------------------------------------------------------- #
+# k-means
+# --------------------------------------------------------------------------- #
+@st.cache_resource(show_spinner="Running k-means...", **_RESULTS)
+def _segment(digest: str, params: SegmentParams, _image: np.ndarray) -> Segmentation:
+    return segment(_image, **params.segment_kwargs())
+
+
+def segmentation(image: WorkingImage, params: SegmentParams) -> Segmentation:
+    """Segment the working image with ``params`` (cached on digest + params).
+
+    Raises
+    ------
+    ValueError
+        If no feature is selected or ``k`` is too large for the image; the
+        message is written for the user. Failures are not cached.
+    """
+    return _segment(image.digest, params, image.image)
+
+
+# --------------------------------------------------------------------------- #
+# Pictures (PNG bytes: exact colours, never JPEG, for masks and overlays)
+# --------------------------------------------------------------------------- #
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _photo_png(digest: str, _image: np.ndarray) -> bytes:
+    return encode_png(_image)
+
+
+def photo_png(image: WorkingImage) -> bytes:
+    """The working image itself as PNG."""
+    return _photo_png(image.digest, image.image)
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _overlay_png(digest: str, params: SegmentParams, alpha: float, iteration: int | None,
+                 _image: np.ndarray, _result: Segmentation) -> bytes:
+    labels = _result.labels if iteration is None else _result.labels_at(iteration)
+    colors = visualize.segment_colors(_result.k)  # same colours whatever the iteration
+    return encode_png(visualize.overlay(_image, labels, alpha, colors=colors))
+
+
+def overlay_png(image: WorkingImage, params: SegmentParams, result: Segmentation,
+                alpha: float) -> bytes:
+    """Final segments blended over the photo with opacity ``alpha``, as PNG."""
+    return _overlay_png(image.digest, params, round(float(alpha), 3), None, image.image, result)
+
+
+def iteration_overlay_png(image: WorkingImage, params: SegmentParams, result: Segmentation,
+                          iteration: int, alpha: float) -> bytes:
+    """Segments of one iteration blended over the photo, as PNG."""
+    return _overlay_png(image.digest, params, round(float(alpha), 3), int(iteration),
+                        image.image, result)
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _boundaries_png(digest: str, params: SegmentParams, _image: np.ndarray,
+                    _result: Segmentation) -> bytes:
+    return encode_png(visualize.boundaries(_image, _result.labels))
+
+
+def boundaries_png(image: WorkingImage, params: SegmentParams, result: Segmentation) -> bytes:
+    """Segment edges drawn in yellow on the photo, as PNG."""
+    return _boundaries_png(image.digest, params, image.image, result)
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _mean_color_png(digest: str, params: SegmentParams, _image: np.ndarray,
+                    _result: Segmentation) -> bytes:
+    return encode_png(visualize.mean_color_image(_image, _result.labels))
+
+
+def mean_color_png(image: WorkingImage, params: SegmentParams, result: Segmentation) -> bytes:
+    """Every segment painted with its mean colour, as PNG."""
+    return _mean_color_png(image.digest, params, image.image, result)
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _label_mask_png(digest: str, params: SegmentParams, _result: Segmentation) -> bytes:
+    return encode_png(_result.labels)
+
+
+def label_mask_png(image: WorkingImage, params: SegmentParams, result: Segmentation) -> bytes:
+    """The label image as 8-bit grayscale PNG: pixel value = segment index."""
+    return _label_mask_png(image.digest, params, result)
+
+
+# --------------------------------------------------------------------------- #
+# Animations
+# --------------------------------------------------------------------------- #
+def _label_frames(result: Segmentation) -> list[np.ndarray]:
+    """Labels (H, W) of every iteration, 0 to n_iter."""
+    return [result.labels_at(i) for i in range(result.n_iter + 1)]
+
+
+@st.cache_resource(show_spinner="Building the animation...", **_FIGURES)
+def _convergence_figure(digest: str, params: SegmentParams, _image: np.ndarray,
+                        _result: Segmentation) -> go.Figure:
+    return figures.convergence_figure(_image, _label_frames(_result),
+                                      [state.inertia for state in _result.states],
+                                      alpha=ANIMATION_ALPHA)
+
+
+def convergence_figure(image: WorkingImage, params: SegmentParams,
+                       result: Segmentation) -> go.Figure:
+    """The Plotly convergence animation (shared object: do not modify it)."""
+    return _convergence_figure(image.digest, params, image.image, result)
+
+
+@st.cache_resource(show_spinner=False, **_FIGURES)
+def _convergence_gif(digest: str, params: SegmentParams, _image: np.ndarray,
+                     _result: Segmentation) -> bytes:
+    return visualize.convergence_gif(_image, _label_frames(_result), alpha=ANIMATION_ALPHA)
+
+
+def convergence_gif(image: WorkingImage, params: SegmentParams, result: Segmentation) -> bytes:
+    """The convergence as a looping GIF, for slides (built on first download)."""
+    return _convergence_gif(image.digest, params, image.image, result)

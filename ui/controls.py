@@ -1,0 +1,159 @@
+"""Sidebar widgets for the k-means parameters; they only collect values.
+
+Every widget has an explicit ``key``, which is also its URL query parameter:
+``bind="query-params"`` (Streamlit >= 1.67) keeps the value in the address
+bar, so the URL is a shareable link and opening it restores the widgets.
+Streamlit drops a parameter from the URL while it equals the widget's
+default, and ignores (and removes) values a widget cannot take, so a mangled
+link falls back to defaults instead of failing. Choice widgets write their
+option *label* in the URL; the colour labels are therefore the very words
+``segment(color=...)`` accepts (``?color=hsv``).
+
+:func:`segmentation_controls` returns a :class:`SegmentParams`; the URL
+encoding of one, :func:`query_items`, mirrors these widgets and is tested
+against them.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from .params import (
+    COLOR_CHOICES,
+    INIT_CHOICES,
+    K_RANGE,
+    MAX_ITER_RANGE,
+    TOL_CHOICES,
+    WEIGHT_RANGE,
+    SegmentParams,
+)
+
+__all__ = ["CONTROL_DEFAULTS", "format_tol", "query_items", "query_string",
+           "segmentation_controls"]
+
+_BIND = "query-params"
+# Defaults of the widgets, keyed by widget key (= query parameter). The weights'
+# defaults apply when their switch is turned on.
+CONTROL_DEFAULTS = {
+    "k": 4, "color": "rgb", "texture": False, "position": True, "position_weight": 0.3,
+    "center": False, "center_weight": 1.0, "init": "k-means++", "seed": 0, "max_iter": 100,
+    "tol": 1e-4,
+}
+_COLOR_HELP = ("rgb: red, green, blue. hsv: hue (on a circle), saturation, value. "
+               "lab: CIELAB, where distances match perceived colour differences. "
+               "gray: brightness only. none: no colour (use texture or position).")
+
+
+def format_tol(tol: float) -> str:
+    """How the tolerance is shown, and written in the URL: ``1e-04``.
+
+    Examples
+    --------
+    >>> format_tol(0.0001)
+    '1e-04'
+    """
+    return f"{tol:.0e}"
+
+
+def segmentation_controls() -> SegmentParams:
+    """Draw the parameter widgets in the sidebar and return their values.
+
+    Returns
+    -------
+    SegmentParams
+        Possibly with no feature selected; ``params.spec()`` then raises a
+        ``ValueError`` whose message the page shows as a warning.
+    """
+    d = CONTROL_DEFAULTS
+    with st.sidebar:
+        st.header("k-means")
+        k = st.slider("Number of segments k", *K_RANGE, d["k"], key="k", bind=_BIND,
+                      help="k-means splits the pixels into exactly k groups.")
+        st.subheader("Features of each pixel")
+        color = st.selectbox("Colour", COLOR_CHOICES, index=COLOR_CHOICES.index(d["color"]),
+                             key="color", bind=_BIND, help=_COLOR_HELP)
+        texture = st.toggle("Texture (local contrast)", d["texture"], key="texture", bind=_BIND,
+                            help="How much brightness varies around the pixel: fur vs. sky.")
+        position = st.toggle("Position (row, column)", d["position"], key="position", bind=_BIND,
+                             help="Pixels close together tend to join the same segment.")
+        position_weight = st.slider("Position weight", *WEIGHT_RANGE, d["position_weight"], 0.05,
+                                    key="position_weight", bind=_BIND, disabled=not position,
+                                    help="Larger = more compact, connected segments.")
+        center = st.toggle("Distance from centre", d["center"], key="center", bind=_BIND,
+                           help="Separates a centred subject from the border.")
+        center_weight = st.slider("Centre weight", *WEIGHT_RANGE, d["center_weight"], 0.05,
+                                  key="center_weight", bind=_BIND, disabled=not center)
+        with st.expander("Initialisation and stopping"):
+            init = st.radio("Initialisation", INIT_CHOICES, index=INIT_CHOICES.index(d["init"]),
+                            horizontal=True, key="init", bind=_BIND,
+                            help="k-means++ spreads the first centres apart; random picks "
+                                 "k random pixels.")
+            seed = st.number_input("Seed", 0, 2**31 - 1, d["seed"], 1, key="seed", bind=_BIND,
+                                   help="Same seed, same start, same result.")
+            max_iter = st.number_input("Max iterations", *MAX_ITER_RANGE, d["max_iter"], 1,
+                                       key="max_iter", bind=_BIND)
+            tol = st.select_slider("Tolerance", TOL_CHOICES, d["tol"], format_func=format_tol,
+                                   key="tol", bind=_BIND,
+                                   help="Stop when the centres move less than this (relative "
+                                        "to the spread of the features).")
+    return SegmentParams.from_controls(
+        k=k, color=color, texture=texture, position=position, position_weight=position_weight,
+        center=center, center_weight=center_weight, init=init, seed=seed, max_iter=max_iter,
+        tol=tol)
+
+
+def query_items(params: SegmentParams) -> dict[str, str]:
+    """The query parameters that make the widgets show ``params``.
+
+    Only values that differ from the widget defaults, as Streamlit writes them.
+
+    Examples
+    --------
+    >>> query_items(SegmentParams(k=7, color="hsv"))
+    {'k': '7', 'color': 'hsv'}
+    >>> query_items(SegmentParams(position_weight=0.0, center_weight=0.5))
+    {'position': 'false', 'center': 'true', 'center_weight': '0.5'}
+    """
+    d = CONTROL_DEFAULTS
+    values = {
+        "k": str(params.k), "color": params.color,
+        "texture": str(params.texture).lower(),
+        "position": str(params.position_weight > 0).lower(),
+        "position_weight": f"{params.position_weight:g}" if params.position_weight > 0 else None,
+        "center": str(params.center_weight > 0).lower(),
+        "center_weight": f"{params.center_weight:g}" if params.center_weight > 0 else None,
+        "init": params.init, "seed": str(params.seed), "max_iter": str(params.max_iter),
+        "tol": format_tol(params.tol),
+    }
+    defaults = {
+        "k": str(d["k"]), "color": d["color"], "texture": str(d["texture"]).lower(),
+        "position": str(d["position"]).lower(), "position_weight": f"{d['position_weight']:g}",
+        "center": str(d["center"]).lower(), "center_weight": f"{d['center_weight']:g}",
+        "init": d["init"], "seed": str(d["seed"]), "max_iter": str(d["max_iter"]),
+        "tol": format_tol(d["tol"]),
+    }
+    return {key: value for key, value in values.items()
+            if value is not None and value != defaults[key]}
+
+
+def query_string(params: SegmentParams, *, sample_key: str | None, max_side: int,
+                 default_max_side: int) -> str:
+    """``?sample=...&k=...``: the part of a link after the address of the app.
+
+    The sample comes first and is always written (a link should say which
+    picture it is about); it is left out for uploads, which a link cannot carry.
+
+    Examples
+    --------
+    >>> query_string(SegmentParams(k=6), sample_key="coins", max_side=512, default_max_side=512)
+    '?sample=coins&k=6'
+    """
+    items: dict[str, str] = {}
+    if sample_key is not None:
+        items["sample"] = sample_key
+    if max_side != default_max_side:
+        items["max_side"] = str(max_side)
+    items.update(query_items(params))
+    return "?" + urlencode(items) if items else ""

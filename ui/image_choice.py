@@ -1,0 +1,121 @@
+"""The sidebar's image chooser, shared by every page: gallery, upload or camera.
+
+``app.py`` calls :func:`image_sidebar` before running the page, so the choice
+is made once and every page reads it with :func:`ui.state.current_image`.
+
+URL: a sample's key is kept in the ``sample`` query parameter, so a shared
+link opens the same picture. It is synchronised by hand rather than with
+``bind="query-params"``: a bound selectbox would write its display label
+(``"Everyday photos › Astronaut"``) instead of the key, and a bound parameter
+cannot be removed, while an upload must take ``sample`` out of the URL (a link
+cannot carry a picture, and must not pretend to). The working-resolution
+control, an ordinary number, is bound.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from segmentation.samples import DEFAULT_SAMPLE, SAMPLE_GROUPS, SAMPLES, get_sample
+
+from . import cache
+from .state import DEFAULT_MAX_SIDE, MAX_SIDE_CHOICES, WorkingImage, current_image, set_current_image
+
+__all__ = ["UPLOAD_TYPES", "image_sidebar"]
+
+UPLOAD_TYPES = ("png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff")
+SAMPLE_PARAM = "sample"  # query parameter holding the sample key
+_SOURCE_LABELS = {"sample": "Sample gallery", "upload": "Upload", "camera": "Camera"}
+# Gallery order: by group, in the order of SAMPLE_GROUPS.
+_GALLERY = tuple(s.key for group in SAMPLE_GROUPS for s in SAMPLES if s.group == group)
+_URL_READ_KEY = "_sample_url_read"  # session flag: the link's ?sample= was applied
+
+
+def image_sidebar() -> WorkingImage:
+    """Draw the image chooser in the sidebar and return the image to work on.
+
+    A failed upload shows ``st.error`` and leaves the previous image in place.
+    """
+    with st.sidebar:
+        st.header("Image")
+        _apply_sample_from_url()
+        source = st.radio("Source", tuple(_SOURCE_LABELS), format_func=_SOURCE_LABELS.get,
+                          horizontal=True, key="image_source",
+                          help="Pick a sample, upload a picture (never stored) or take a photo.")
+        with st.expander("Advanced: working resolution"):
+            max_side = st.selectbox(
+                "Longest side (px)", MAX_SIDE_CHOICES, index=MAX_SIDE_CHOICES.index(DEFAULT_MAX_SIDE),
+                key="max_side", bind="query-params",
+                help="Images are shrunk to this size before k-means: bigger is sharper but slower.")
+        if source == "sample":
+            # persist_state: the choice survives a detour through "Upload".
+            key = st.selectbox("Sample", _GALLERY, format_func=_gallery_label, key=SAMPLE_PARAM,
+                               persist_state="session")
+            set_current_image(cache.sample_image(key, max_side))
+        elif source == "upload":
+            file = st.file_uploader("Picture", type=list(UPLOAD_TYPES), key="upload",
+                                    help="Read in memory only; nothing is written to disk.")
+            _use_picture(file, source, max_side)
+        else:
+            shot = st.camera_input("Take a photo", key="camera")
+            _use_picture(shot, source, max_side)
+        image = current_image()
+        _sync_sample_param(image)
+        _describe(image)
+    return image
+
+
+def _gallery_label(key: str) -> str:
+    """``'Everyday photos › Astronaut'``: the group serves as a header."""
+    sample = get_sample(key)
+    return f"{sample.group} › {sample.title}"
+
+
+def _apply_sample_from_url() -> None:
+    """On a session's first run, select the sample named by ``?sample=`` in the link."""
+    if st.session_state.get(_URL_READ_KEY):
+        return
+    st.session_state[_URL_READ_KEY] = True
+    key = st.query_params.get(SAMPLE_PARAM)
+    if key is None:
+        return
+    if key in _GALLERY:
+        st.session_state[SAMPLE_PARAM] = key
+    else:
+        st.session_state["_unknown_sample"] = key
+
+
+def _use_picture(file, source: str, max_side: int) -> None:
+    """Decode an upload / snapshot; on failure say why and keep the previous image."""
+    if file is None:
+        st.caption("No picture yet: still showing the previous image.")
+        return
+    name = file.name if source == "upload" else "Camera snapshot"
+    result = cache.uploaded_image(file.getvalue(), name=name, source=source, max_side=max_side)
+    if result.error is not None:
+        st.error(f"Could not use {file.name!r}: {result.error} "
+                 "Still showing the previous image.")
+        return
+    set_current_image(result.image)
+
+
+def _sync_sample_param(image: WorkingImage) -> None:
+    """Keep ``?sample=`` equal to the sample on screen, and absent for uploads."""
+    if image.sample_key is not None:
+        if st.query_params.get(SAMPLE_PARAM) != image.sample_key:
+            st.query_params[SAMPLE_PARAM] = image.sample_key
+    elif SAMPLE_PARAM in st.query_params:
+        del st.query_params[SAMPLE_PARAM]
+
+
+def _describe(image: WorkingImage) -> None:
+    """Thumbnail, description and working resolution of the current image."""
+    unknown = st.session_state.pop("_unknown_sample", None)
+    if unknown is not None:
+        st.warning(f"The link asked for sample {unknown!r}, which does not exist; "
+                   f"showing {get_sample(DEFAULT_SAMPLE).title} instead.")
+    st.image(cache.photo_png(image), caption=image.title, output_format="PNG")
+    if image.sample_key is not None:
+        sample = get_sample(image.sample_key)
+        st.caption(f"{sample.description}  \n*{sample.credit}*")
+    st.caption(image.resolution_text())
