@@ -247,11 +247,22 @@ def kmeans_plusplus(
 
 def _lloyd(X, centers, *, max_iter, tol, weights) -> Iterator[KMeansState]:
     """Lloyd's loop as a generator: the textbook page of this module."""
-    XT = np.ascontiguousarray(X.T)  # (d, n): rows of features are contiguous, see _assign
+    n, d = X.shape
+    # Features as rows (d, n), so each feature is contiguous (see _assign), plus
+    # one last row of weights: summing the columns of `weighted_rows` per
+    # cluster gives each cluster's weighted sums and, in the last column, its
+    # mass (its row count when unweighted).
+    weighted_rows = np.empty((d + 1, n), dtype=np.float32)
+    weighted_rows[:d] = X.T
+    weighted_rows[d] = 1.0 if weights is None else weights
+    XT = weighted_rows[:d]  # (d, n) view
+    if weights is not None:
+        XT = XT.copy()
+        weighted_rows[:d] *= weighted_rows[d]
     x_sq = np.einsum("ij,ij->j", XT, XT)  # (n,) ||x||², reused by every assign step
-    weighted_XT = XT if weights is None else XT * weights.astype(np.float32)  # (d, n)
     # scikit-learn's convention: tol is relative to the data's spread.
-    shift_threshold = tol * float(np.mean(np.var(XT, axis=1, dtype=np.float64)))
+    variances = [np.var(feature, dtype=np.float64) for feature in XT]  # one row at a time
+    shift_threshold = tol * float(np.mean(variances))
 
     # Step 1, assign: every row to its nearest initial centre.
     labels, sq_dist = _assign(XT, x_sq, centers)
@@ -259,7 +270,7 @@ def _lloyd(X, centers, *, max_iter, tol, weights) -> Iterator[KMeansState]:
 
     for iteration in range(1, max_iter + 1):
         # Step 2, update: every centre to the (weighted) mean of its rows.
-        new_centers = _update(XT, weighted_XT, weights, labels, centers, sq_dist)
+        new_centers = _update(XT, weighted_rows, weights, labels, centers, sq_dist)
         shift = float(np.sum((new_centers - centers) ** 2))
         # Step 1 again, assign: rows follow the centres that moved.
         new_labels, sq_dist = _assign(XT, x_sq, new_centers)
@@ -316,7 +327,7 @@ def _assign(XT, x_sq, centers) -> tuple[np.ndarray, np.ndarray]:
     return labels, sq_dist
 
 
-def _update(XT, weighted_XT, weights, labels, centers, sq_dist) -> np.ndarray:
+def _update(XT, weighted_rows, weights, labels, centers, sq_dist) -> np.ndarray:
     """New centres (k, d): the weighted mean of each cluster's rows.
 
     An empty cluster takes the row farthest from its own centre (using
@@ -324,20 +335,38 @@ def _update(XT, weighted_XT, weights, labels, centers, sq_dist) -> np.ndarray:
     that row is taken out of the cluster it came from.
     """
     k = centers.shape[0]
-    index = labels.astype(np.intp)  # bincount wants a platform integer
-    mass = np.bincount(index, weights=weights, minlength=k).astype(np.float64)  # (k,)
-    sums = np.stack([np.bincount(index, weights=row, minlength=k) for row in weighted_XT],
-                    axis=1)  # (k, d) float64
+    totals = _cluster_sums(weighted_rows, labels, k)  # (k, d + 1) float64
+    sums, mass = totals[:, :-1], totals[:, -1]  # (k, d) weighted sums, (k,) masses
     empty = np.flatnonzero(mass == 0)
     if empty.size:
-        _relocate_empty_clusters(empty, XT, weights, index, sq_dist, sums, mass)
+        _relocate_empty_clusters(empty, XT, weights, labels, sq_dist, sums, mass)
     new_centers = centers.copy()
     has_mass = mass > 0  # a degenerate donor that lost its last row keeps its centre
     new_centers[has_mass] = sums[has_mass] / mass[has_mass, None]
     return new_centers
 
 
-def _relocate_empty_clusters(empty, XT, weights, index, sq_dist, sums, mass) -> None:
+def _cluster_sums(weighted_rows, labels, k) -> np.ndarray:
+    """Column sums of ``weighted_rows`` (p, n) per cluster: a (k, p) float64 array.
+
+    With the one-hot matrix H (k, m), H[j, i] = 1 when row i is in cluster j,
+    the per-cluster sums of a chunk are the matrix product H @ rows: the same
+    numbers as adding row by row, but BLAS does the adding. Chunks are summed
+    in float64.
+    """
+    n = labels.shape[0]
+    totals = np.zeros((k, weighted_rows.shape[0]))
+    cluster_ids = np.arange(k, dtype=labels.dtype)[:, None]  # (k, 1)
+    one_hot = np.empty((k, min(_CHUNK, n)), dtype=np.float32)
+    for start in range(0, n, _CHUNK):
+        stop = min(start + _CHUNK, n)
+        chunk_hot = one_hot[:, : stop - start]
+        np.equal(labels[start:stop], cluster_ids, out=chunk_hot, casting="unsafe")
+        totals += chunk_hot @ weighted_rows[:, start:stop].T  # (k, m) @ (m, p)
+    return totals
+
+
+def _relocate_empty_clusters(empty, XT, weights, labels, sq_dist, sums, mass) -> None:
     """Give each empty cluster one far-away row; updates sums and mass in place."""
     candidates = sq_dist if weights is None else np.where(weights > 0, sq_dist, -1.0)
     m = empty.size
@@ -347,7 +376,7 @@ def _relocate_empty_clusters(empty, XT, weights, index, sq_dist, sums, mass) -> 
     for cluster, row in zip(empty, farthest):
         w = 1.0 if weights is None else float(weights[row])
         x = XT[:, row].astype(np.float64) * w
-        donor = index[row]
+        donor = labels[row]
         sums[donor] -= x
         mass[donor] -= w
         sums[cluster] = x

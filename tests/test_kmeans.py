@@ -231,6 +231,19 @@ def test_chunked_assignment_matches_plain_argmin(monkeypatch):
     np.testing.assert_allclose(sq_dist, sq.min(axis=1), atol=1e-5)
 
 
+def test_one_hot_cluster_sums_match_bincount(monkeypatch):
+    # The chunked one-hot matrix product of the update step gives the same
+    # per-cluster sums and masses as a plain bincount, across chunk edges.
+    monkeypatch.setattr(kmeans_module, "_CHUNK", 7)
+    rng = np.random.default_rng(6)
+    rows = rng.random((4, 100), dtype=np.float32)  # (p, n)
+    labels = rng.integers(0, 5, 100).astype(np.uint8)
+    totals = kmeans_module._cluster_sums(rows, labels, 6)  # cluster 5 is empty
+    expected = np.stack([np.bincount(labels, weights=row, minlength=6) for row in rows], axis=1)
+    np.testing.assert_allclose(totals, expected, rtol=1e-6)
+    assert totals[5].tolist() == [0.0] * 4
+
+
 def test_labels_use_a_small_integer_type():
     # Labels are stored compactly: uint8 up to 256 clusters.
     state = kmeans(TOY_X, 2, init=[[0, 0], [1, 1]])
