@@ -306,23 +306,22 @@ def _unique_stems(paths: Sequence[Path]) -> list[str]:
 
 def _int_option(option: str, low: int | None, high: int | None) -> Callable[[str], int]:
     """An argparse ``type`` that parses an int and checks its range with :func:`check_int`."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{option}={text!r} must be an integer") from None
-        return _checked(check_int, value, option, low, high)
-    return parse
+    return _number_option(option, int, "an integer", check_int, low, high)
 
 
 def _float_option(option: str, low: float | None, high: float | None) -> Callable[[str], float]:
     """An argparse ``type`` that parses a float and checks its range with :func:`check_float`."""
-    def parse(text: str) -> float:
+    return _number_option(option, float, "a number", check_float, low, high)
+
+
+def _number_option(option, convert, noun, check, low, high):
+    """Parse with ``convert`` (int or float), then range-check with ``check``."""
+    def parse(text: str):
         try:
-            value = float(text)
+            value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{option}={text!r} must be a number") from None
-        return _checked(check_float, value, option, low, high)
+            raise argparse.ArgumentTypeError(f"{option}={text!r} must be {noun}") from None
+        return _checked(check, value, option, low, high)
     return parse
 
 
