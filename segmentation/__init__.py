@@ -24,7 +24,7 @@ Examples
 
 from .features import COLOR_SPACES, FeatureMatrix, FeatureSpec, extract_features
 from .io import ImageInfo, ImageLoadError, LoadedImage, encode_png, load_image, load_image_file
-from .kmeans import KMeansState, kmeans, kmeans_iter, kmeans_plusplus
+from .kmeans import KMeansState, TooFewDistinctPointsError, kmeans, kmeans_iter, kmeans_plusplus
 from .metrics import (
     GroundTruthScores,
     SegmentStats,
@@ -46,6 +46,7 @@ __all__ = [
     "LoadedImage",
     "SegmentStats",
     "Segmentation",
+    "TooFewDistinctPointsError",
     "compare_to_ground_truth",
     "encode_png",
     "extract_features",

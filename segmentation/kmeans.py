@@ -48,12 +48,28 @@ from ._validation import (
     check_sample_weight,
 )
 
-__all__ = ["KMeansState", "kmeans", "kmeans_iter", "kmeans_plusplus"]
+__all__ = ["KMeansState", "TooFewDistinctPointsError", "kmeans", "kmeans_iter", "kmeans_plusplus"]
 
 # Points handled per block in the assign step: large enough that NumPy's
 # per-call overhead is negligible, small enough that the (k, chunk) block of
 # distances stays in the CPU cache.
 _CHUNK = 1 << 15
+
+
+class TooFewDistinctPointsError(ValueError):
+    """``k`` is larger than the number of distinct rows: k clusters cannot exist.
+
+    A ``ValueError``, raised separately so callers can explain it in their own
+    terms (for an image: "fewer different pixels than segments").
+    """
+
+    def __init__(self, k: int, n_distinct: int):
+        super().__init__(
+            f"k={k} must be at most the number of distinct rows in X with positive weight, "
+            f"which is {n_distinct}: there are not enough different points to make {k} clusters"
+        )
+        self.k = k  # the number of clusters asked for
+        self.n_distinct = n_distinct  # distinct rows (with positive weight) available
 
 
 @dataclass(frozen=True)
@@ -132,6 +148,8 @@ def kmeans_iter(
         number of distinct rows with positive weight, ``init`` is unknown or
         of the wrong shape, ``max_iter`` or ``tol`` is negative, or
         ``sample_weight`` has the wrong shape, negative values or is all zero.
+    TooFewDistinctPointsError
+        A ``ValueError``: ``k`` exceeds the number of distinct rows.
     TypeError
         If ``k`` or ``max_iter`` is not an integer or ``seed`` is of the
         wrong type.
@@ -494,7 +512,4 @@ def _check_enough_distinct_rows(X, k, weights) -> None:
         n_distinct = len(np.unique(candidate, axis=0))
         if n_distinct >= k:
             return
-    raise ValueError(
-        f"k={k} must be at most the number of distinct rows in X with positive weight, "
-        f"which is {n_distinct}: there are not enough different points to make {k} clusters"
-    )
+    raise TooFewDistinctPointsError(k, n_distinct)

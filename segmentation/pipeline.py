@@ -22,7 +22,7 @@ import numpy as np
 
 from ._validation import check_image, check_int
 from .features import FeatureSpec, extract_features
-from .kmeans import KMeansState, kmeans_iter
+from .kmeans import KMeansState, TooFewDistinctPointsError, kmeans_iter
 from .metrics import SegmentStats, segment_statistics
 
 __all__ = ["Segmentation", "segment"]
@@ -155,12 +155,10 @@ def segment(
     try:
         states = list(kmeans_iter(features.values, k, init=init, max_iter=max_iter,
                                   tol=tol, seed=seed))
-    except ValueError as err:
-        if "distinct rows" not in str(err):
-            raise
+    except TooFewDistinctPointsError as err:
         raise ValueError(
             f"k={k} is more segments than this image has different pixels for the chosen "
-            "features; choose a smaller k or add features"
+            f"features (it has {err.n_distinct}); choose a smaller k or add features"
         ) from err
     elapsed = time.perf_counter() - started
 

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 from skimage import data, transform
 
-from segmentation.kmeans import KMeansState, kmeans, kmeans_iter, kmeans_plusplus
+from segmentation.kmeans import (
+    KMeansState,
+    TooFewDistinctPointsError,
+    kmeans,
+    kmeans_iter,
+    kmeans_plusplus,
+)
 
 # The package re-exports the function `kmeans`, which hides the module of the
 # same name as an attribute; fetch the module itself for its private helpers.
@@ -347,6 +353,16 @@ def test_invalid_data_raises_value_error(X, message):
     # Malformed X is rejected with a message about X.
     with pytest.raises(ValueError, match=message):
         kmeans(X, 1)
+
+
+def test_too_few_distinct_rows_has_its_own_type():
+    # Callers can tell "k too large for this data" from other errors, and still
+    # catch it as a ValueError.
+    X = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
+    with pytest.raises(TooFewDistinctPointsError) as caught:
+        kmeans(X, 3)
+    assert isinstance(caught.value, ValueError)
+    assert (caught.value.k, caught.value.n_distinct) == (3, 2)
 
 
 def test_wrong_types_raise_type_error():
