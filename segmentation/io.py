@@ -8,8 +8,8 @@ defend against, and how:
   other parsers never see the bytes.
 * **Decompression bombs** (a few kilobytes that claim 100 000 x 100 000
   pixels): the pixel count is read from the header and checked against
-  ``max_pixels`` *before* any pixel is decoded; Pillow's own bomb warning is
-  turned into an error as a second fence.
+  ``max_pixels`` (and Pillow's own ``Image.MAX_IMAGE_PIXELS``) *before* any
+  pixel is decoded.
 * **Odd pixel modes** (palette, 16-bit, CMYK, 1-bit, alpha): every mode becomes
   the same (H, W, 3) uint8 RGB array, so the rest of the package sees one kind.
 * **Damaged files**: truncated data is an error, never a half-grey picture
@@ -18,6 +18,16 @@ defend against, and how:
 Every failure caused by the file raises :class:`ImageLoadError`, whose message a
 non-programmer can read; programming mistakes (a bad ``max_side``) raise plain
 ``ValueError``/``TypeError``. Nothing is ever written to disk.
+
+Thread safety: Streamlit runs every session in its own thread, so the loader
+changes no process-wide state. In particular it never touches
+``warnings.filters`` (``warnings.catch_warnings`` swaps that global list and
+is not thread-safe: two overlapping sessions can leave each other's filters
+installed for good). Pillow's bomb *warning* is avoided rather than caught:
+we identify the file with the allowlisted parsers ourselves, without the
+size check ``Image.open`` runs, and check the size with our own limit, which
+is never above Pillow's. Pillow's notes on a file's broken metadata
+(``UserWarning``) are left to the application's warning filters.
 """
 
 from __future__ import annotations
@@ -25,7 +35,6 @@ from __future__ import annotations
 import io
 import os
 import struct
-import warnings
 import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
@@ -37,7 +46,7 @@ from ._validation import check_int
 
 # 50 megapixels is above any phone photo (~12-48 MP) yet keeps the decoded RGB
 # array near 150 MB, which a shared web server survives. Pillow's own bomb limit
-# (about 89 MP) stays active as a second fence.
+# (Image.MAX_IMAGE_PIXELS, about 89 MP) caps a larger max_pixels.
 MAX_PIXELS = 50_000_000
 
 # Transparent pixels are composited onto this colour. It is neutral (R = G = B,
@@ -56,8 +65,13 @@ _ORIENTATION_TAG = 0x0112  # EXIF "Orientation"; 5..8 swap height and width
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 
 # What a malformed file can make Pillow raise while parsing or decoding.
+# UserWarning: Pillow's notes on broken metadata, raised only when the
+# application's warning filters turn them into errors (e.g. ``python -W error``).
 _PILLOW_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError,
-                  TypeError, struct.error, zlib.error)
+                  TypeError, struct.error, zlib.error, UserWarning)
+# What a parser raises for bytes that are not its format; Image.open tries
+# the next format on exactly these.
+_NOT_THIS_FORMAT = (SyntaxError, IndexError, TypeError, struct.error)
 
 
 class ImageLoadError(ValueError):
@@ -106,8 +120,8 @@ def load_image(data: bytes | bytearray | memoryview | BinaryIO, *,
     max_pixels : int, optional
         Largest accepted ``height * width`` of the original image, checked from
         the header before decoding. Defaults to :data:`MAX_PIXELS`. Pillow's
-        own bomb limit (``Image.MAX_IMAGE_PIXELS``, about 89 MP) still applies
-        above it.
+        own bomb limit (``Image.MAX_IMAGE_PIXELS``, about 89 MP), if set, caps
+        a larger value.
 
     Returns
     -------
@@ -146,21 +160,17 @@ def load_image(data: bytes | bytearray | memoryview | BinaryIO, *,
     data = bytes(data)
     if not data:
         raise ImageLoadError("The file is empty.")
+    # Read once per call: another thread may change Pillow's global limit.
+    limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
     try:
-        # Scoped so the global filters are untouched (catch_warnings is not
-        # thread-safe, but the explicit max_pixels check does not rely on it).
-        # Pillow's notes on a file's broken metadata would only flood the logs.
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return _decode(data, max_side, max_pixels)
+        return _decode(data, max_side, limit)
     except ImageLoadError:
         raise
     except Image.UnidentifiedImageError as err:
         raise ImageLoadError(
             f"This file is not an image we can read ({_FORMATS_TEXT}).") from err
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+        # A second fence: a frame or tile of a file larger than the image it claims.
         raise ImageLoadError(f"This image is too large: it is over the "
                              f"{limit / 1e6:.3g} megapixel limit.") from err
     except _PILLOW_ERRORS as err:
@@ -256,13 +266,43 @@ def encode_png(array: np.ndarray, *, compress_level: int = 6, optimize: bool = F
     return buffer.getvalue()
 
 
+def _open_allowlisted(data: bytes) -> Image.Image:
+    """Identify ``data`` and parse its header with the allowlisted parsers only.
+
+    What ``Image.open(..., formats=ALLOWED_FORMATS)`` does, minus its size
+    check: that check *warns* between Pillow's limit and twice it, and a
+    warning can only be silenced through the process-wide filters. The
+    caller checks the size instead, against a limit never above Pillow's.
+
+    Raises
+    ------
+    PIL.UnidentifiedImageError
+        If no allowlisted parser recognises the data.
+    """
+    Image.init()  # registers every parser; a no-op after the first call
+    file = io.BytesIO(data)
+    prefix = data[:16]
+    for name in ALLOWED_FORMATS:
+        factory, accept = Image.OPEN[name]
+        verdict = True if accept is None else accept(prefix)
+        if not verdict or isinstance(verdict, str):  # a str: "needs a codec Pillow lacks"
+            continue
+        file.seek(0)
+        try:
+            return factory(file, "")
+        except _NOT_THIS_FORMAT:
+            continue
+    raise Image.UnidentifiedImageError("cannot identify image file")
+
+
 def _decode(data: bytes, max_side: int | None, max_pixels: int) -> LoadedImage:
     """Open, check, decode, orient, convert and shrink; assumes validated arguments.
 
+    ``max_pixels`` is the effective limit (already capped by Pillow's).
     Lets Pillow's exceptions propagate for :func:`load_image` to translate.
     """
     # 1. Parse the header only, with the allowlisted parsers only.
-    img = Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS))
+    img = _open_allowlisted(data)
     if img.format not in _ACCEPTED_NAMES:  # defensive: a plugin may report another name
         raise ImageLoadError(f"This file is not an image we can read ({_FORMATS_TEXT}).")
     width, height = img.size
@@ -324,7 +364,9 @@ def _stretch_to_gray(values: np.ndarray) -> Image.Image:
 
     Non-finite floats become the minimum. A constant image becomes black.
     """
-    values = values.astype(np.float32)  # (H, W); float32 is exact for 16-bit data
+    # (H, W). float32 is exact for 16-bit data; 32-bit int and float data need
+    # float64, or max - min of a wide range overflows float32 to inf.
+    values = values.astype(np.float32 if values.dtype.itemsize <= 2 else np.float64)
     finite = np.isfinite(values)
     if not finite.any():
         return Image.new("L", (values.shape[1], values.shape[0]), 0)

@@ -311,17 +311,64 @@ def test_header_bomb_rejected_before_decoding(png_header, monkeypatch):
 
 
 @pytest.mark.parametrize("side", [10_000, 100_000])
-def test_pillow_bomb_guard_becomes_image_load_error(png_header, side):
-    """Pillow's bomb warning/error is wrapped, no warning leaks, global state untouched."""
+def test_pillow_sized_bombs_rejected_without_any_warning(png_header, side, monkeypatch):
+    """100 MP (Pillow would warn) and 10 GP (Pillow would raise): our check, no warning."""
+    def never_decode(self):
+        raise AssertionError("pixels must not be decoded")
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "load", never_decode)
     limit_before, filters_before = Image.MAX_IMAGE_PIXELS, list(warnings.filters)
-    with warnings.catch_warnings(record=True) as leaked:
+    with warnings.catch_warnings(record=True) as emitted:
         warnings.simplefilter("always")
-        with pytest.raises(ImageLoadError, match="too large") as caught:
+        with pytest.raises(ImageLoadError, match=f"too large: {side} x {side} pixels"):
             load_image(png_header(side, side))
-    assert isinstance(caught.value.__cause__,
-                      (Image.DecompressionBombError, Image.DecompressionBombWarning))
-    assert not [w for w in leaked if issubclass(w.category, Image.DecompressionBombWarning)]
+    assert not emitted  # not caught and hidden: never emitted at all
     assert Image.MAX_IMAGE_PIXELS == limit_before and warnings.filters == filters_before
+
+
+def test_pillow_limit_caps_a_larger_max_pixels(png_header):
+    """max_pixels above Pillow's MAX_IMAGE_PIXELS (~89.5 MP): Pillow's limit wins, quietly."""
+    with warnings.catch_warnings(record=True) as emitted:
+        warnings.simplefilter("always")
+        with pytest.raises(ImageLoadError, match="10000 x 10000 pixels") as caught:
+            load_image(png_header(10_000, 10_000), max_pixels=10**12)
+    assert f"{Image.MAX_IMAGE_PIXELS / 1e6:.3g} megapixel" in str(caught.value)
+    assert not emitted
+
+
+def test_max_pixels_applies_when_pillow_limit_is_off(png_header, monkeypatch):
+    """With Image.MAX_IMAGE_PIXELS = None (Pillow's check off), max_pixels still holds."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
+    with pytest.raises(ImageLoadError, match="over the 50 megapixel limit"):
+        load_image(png_header(8000, 8000))
+
+
+def test_metadata_warnings_as_errors_are_still_image_load_errors(save):
+    """Under ``-W error`` Pillow's notes on broken metadata become ImageLoadError, not UserWarning."""
+    # A TIFF whose ImageDescription claims 4000 bytes at an offset past the end:
+    # Pillow warns "Tag data larger than file" while reading the header.
+    data = bytearray(save(Image.new("RGB", (4, 4)), "TIFF", description="x" * 40))
+    at = data.index(struct.pack("<HHI", 270, 2, 41))  # tag 270, ASCII, count 41
+    data[at + 4:at + 8] = struct.pack("<I", 4000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ImageLoadError, match="damaged") as caught:
+            load_image(bytes(data))
+    assert isinstance(caught.value.__cause__, UserWarning)
+
+
+def test_wide_float_range_stretches_without_overflow(save):
+    """Mode F from -3e38 to 3e38: max - min overflows float32, not float64: 0, 128, 255."""
+    values = np.array([[-3e38, 0.0, 3e38]], dtype=np.float32)
+    loaded = load_image(save(Image.fromarray(values), "TIFF"))
+    np.testing.assert_array_equal(loaded.image[0, :, 0], [0, 128, 255])
+
+
+def test_full_int32_range_stretches_exactly(save):
+    """Mode I over the whole int32 range: the ends map to 0 and 255 exactly."""
+    values = np.array([[-2**31, 0, 2**31 - 1]], dtype=np.int32)
+    loaded = load_image(save(Image.fromarray(values), "TIFF"))
+    assert loaded.info.mode == "I"
+    np.testing.assert_array_equal(loaded.image[0, :, 0], [0, 128, 255])
 
 
 def test_max_pixels_parameter_is_enforced(save):
