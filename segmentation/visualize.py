@@ -4,8 +4,15 @@ Everything here is plain NumPy, scikit-image and Pillow, returning ``uint8``
 arrays (or GIF bytes), so the command line, the Streamlit app and the tests
 share one renderer and no plotting library is needed to look at a result.
 
-- :data:`PALETTE` and :func:`segment_colors`: a colour per segment, chosen to
-  stay distinguishable for colour-blind viewers.
+- :data:`PALETTES`, :data:`PALETTE` and :func:`segment_colors`: a colour per
+  segment. ``"default"`` is mostly Okabe & Ito's; ``"cvd-safe"`` is ordered so
+  that the first k colours stay far apart for viewers with deuteranopia or
+  protanopia too (its k = 4 colours: CIEDE2000 >= 40 under both, where the
+  default's orange, yellow and green fall to 11.6).
+- :func:`simulate_cvd`: what a viewer with protanopia, deuteranopia or
+  tritanopia sees (Machado, Oliveira & Fernandes 2009), to check palettes.
+- :func:`segment_label_points`, :func:`draw_segment_numbers`: each segment's
+  number written inside it, so segments can be named without colour.
 - :func:`colorize`, :func:`overlay`, :func:`mask_rgba`: segments as flat
   colours, blended over the photo, or as a translucent RGBA layer.
 - :func:`boundaries`: segment edges drawn on the photo
@@ -23,32 +30,67 @@ https://jfly.uni-koeln.de/color/
 
 Tol, P. (2021). Colour schemes. SRON Technical Note SRON/EPS/TN/09-002.
 https://personal.sron.nl/~pault/
+
+Machado, G. M., Oliveira, M. M. and Fernandes, L. A. F. (2009). A physiologically-based
+model for simulation of color vision deficiency. IEEE Transactions on Visualization
+and Computer Graphics 15(6), 1291-1298. https://doi.org/10.1109/TVCG.2009.113
+(matrices for severity 1.0: https://www.inf.ufrgs.br/~oliveira/pubs_files/CVD_Simulation/CVD_Simulation.html)
+
+Sharma, G., Wu, W. and Dalal, E. N. (2005). The CIEDE2000 color-difference formula.
+Color Research & Application 30(1), 21-30 (used by the palette tests).
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
+from scipy import ndimage
 from skimage.segmentation import mark_boundaries
 
-from ._validation import check_float, check_image, check_int, check_labels
+from ._validation import check_choice, check_float, check_image, check_int, check_labels
 from .metrics import _mean_colors
 
 __all__ = [
+    "CVD_MATRICES",
     "PALETTE",
+    "PALETTES",
+    "Palette",
     "boundaries",
+    "color_names",
     "colorize",
     "convergence_gif",
     "downscale_image",
+    "draw_segment_numbers",
     "mask_rgba",
     "mean_color_image",
     "overlay",
     "resize_labels",
     "segment_colors",
+    "segment_label_points",
+    "simulate_cvd",
 ]
+
+@dataclass(frozen=True)
+class Palette:
+    """A named list of segment colours, each with a name a screen reader can say."""
+
+    key: str  # identifier used by segment_colors(..., palette=key) and the app's URL
+    title: str  # shown in the app's palette choice
+    colors: np.ndarray  # (12, 3) uint8 RGB, read-only; segment j gets row j % 12
+    names: tuple[str, ...]  # 12 plain colour names, e.g. "orange", same order as colors
+
+
+def _palette(key: str, title: str, entries: Sequence[tuple[str, str]]) -> Palette:
+    """Build a read-only :class:`Palette` from ``(hex code, name)`` pairs."""
+    colors = np.array([[int(code[i:i + 2], 16) for i in (1, 3, 5)] for code, _ in entries],
+                      dtype=np.uint8)  # (12, 3)
+    colors.setflags(write=False)  # shared by every caller: nobody may repaint it
+    return Palette(key, title, colors, tuple(name for _, name in entries))
+
 
 # 12 categorical colours: the 7 chromatic colours of Okabe & Ito (2008), then 4
 # colours from Paul Tol's schemes (muted "wine" and "indigo", the pale grey he
@@ -56,33 +98,73 @@ __all__ = [
 # from the first 7 (CIEDE2000 distance >= 21.7 between any two of the 12), then
 # Okabe-Ito black last, because a black tint over a photo reads as shadow
 # rather than as a segment colour.
-_PALETTE_HEX = (
-    "#E69F00",  # Okabe-Ito orange
-    "#56B4E9",  # Okabe-Ito sky blue
-    "#009E73",  # Okabe-Ito bluish green
-    "#F0E442",  # Okabe-Ito yellow
-    "#0072B2",  # Okabe-Ito blue
-    "#D55E00",  # Okabe-Ito vermillion
-    "#CC79A7",  # Okabe-Ito reddish purple
-    "#882255",  # Tol muted wine
-    "#332288",  # Tol muted indigo
-    "#DDDDDD",  # Tol pale grey
-    "#666633",  # Tol dark yellow
-    "#000000",  # Okabe-Ito black
-)
-PALETTE: np.ndarray = np.array(
-    [[int(code[i:i + 2], 16) for i in (1, 3, 5)] for code in _PALETTE_HEX], dtype=np.uint8
-)  # (12, 3) uint8 RGB
-PALETTE.setflags(write=False)  # shared by every caller: nobody may repaint it
+_DEFAULT = _palette("default", "Default (Okabe-Ito)", (
+    ("#E69F00", "orange"),  # Okabe-Ito orange
+    ("#56B4E9", "sky blue"),  # Okabe-Ito sky blue
+    ("#009E73", "bluish green"),  # Okabe-Ito bluish green
+    ("#F0E442", "yellow"),  # Okabe-Ito yellow
+    ("#0072B2", "blue"),  # Okabe-Ito blue
+    ("#D55E00", "vermillion"),  # Okabe-Ito vermillion
+    ("#CC79A7", "reddish purple"),  # Okabe-Ito reddish purple
+    ("#882255", "wine"),  # Tol muted wine
+    ("#332288", "indigo"),  # Tol muted indigo
+    ("#DDDDDD", "pale grey"),  # Tol pale grey
+    ("#666633", "dark olive"),  # Tol dark yellow
+    ("#000000", "black"),  # Okabe-Ito black
+))
+# The same families of colours (Okabe-Ito, Tol's muted, light, bright and
+# high-contrast schemes, without black, white and greys, which read as shadow
+# or haze over a photo), in the order a greedy search picked them: each next
+# colour is the one whose smallest CIEDE2000 distance to the colours before it,
+# taken over normal vision, simulated deuteranopia and simulated protanopia,
+# is largest. So every prefix of k colours is a good k-segment palette: the
+# smallest distance under either deficiency is >= 40 for k <= 4, >= 19 for
+# k <= 6 and >= 10 for all 12 (the default's: 11.6 from k = 4 on, 9.7 at 12).
+# Colours vary in lightness as much as in hue, because lightness and the
+# blue-yellow axis are what dichromats keep.
+_CVD_SAFE = _palette("cvd-safe", "Colour-blind safe", (
+    ("#F0E442", "yellow"),  # Okabe-Ito yellow
+    ("#77AADD", "light blue"),  # Tol light blue
+    ("#332288", "indigo"),  # Tol muted indigo
+    ("#666633", "dark olive"),  # Tol dark yellow
+    ("#44BB99", "mint"),  # Tol light mint
+    ("#999933", "olive"),  # Tol muted olive
+    ("#0072B2", "blue"),  # Okabe-Ito blue
+    ("#99DDFF", "pale cyan"),  # Tol light cyan
+    ("#BB5566", "red"),  # Tol high-contrast red
+    ("#882255", "wine"),  # Tol muted wine
+    ("#CC79A7", "reddish purple"),  # Okabe-Ito reddish purple
+    ("#FFAABB", "pink"),  # Tol light pink
+))
+PALETTES: dict[str, Palette] = {palette.key: palette for palette in (_DEFAULT, _CVD_SAFE)}
+PALETTE: np.ndarray = _DEFAULT.colors  # (12, 3) uint8 RGB, the default palette
+
+# Machado, Oliveira & Fernandes (2009), severity 1.0 (complete dichromacy):
+# linear RGB of what the viewer sees = M @ linear RGB of the stimulus.
+CVD_MATRICES: dict[str, np.ndarray] = {
+    "protanopia": np.array([[0.152286, 1.052583, -0.204868],
+                            [0.114503, 0.786281, 0.099216],
+                            [-0.003882, -0.048116, 1.051998]]),
+    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968],
+                              [0.280085, 0.672501, 0.047413],
+                              [-0.011820, 0.042940, 0.968881]]),
+    "tritanopia": np.array([[1.255528, -0.076749, -0.178779],
+                            [-0.078411, 0.930809, 0.147602],
+                            [0.004733, 0.691367, 0.303900]]),
+}
+for _matrix in CVD_MATRICES.values():
+    _matrix.setflags(write=False)
 
 
-def segment_colors(k: int) -> np.ndarray:
-    """Return ``k`` segment colours from :data:`PALETTE`.
+def segment_colors(k: int, palette: str = "default") -> np.ndarray:
+    """Return ``k`` segment colours from one of :data:`PALETTES`.
 
     Parameters
     ----------
     k : int
         Number of segments, at least 1.
+    palette : str, default "default"
+        A key of :data:`PALETTES`: ``"default"`` or ``"cvd-safe"``.
 
     Returns
     -------
@@ -94,16 +176,81 @@ def segment_colors(k: int) -> np.ndarray:
     Raises
     ------
     ValueError
-        If ``k < 1``.
+        If ``k < 1`` or ``palette`` is not a key of :data:`PALETTES`.
 
     Examples
     --------
     >>> segment_colors(2)
     array([[230, 159,   0],
            [ 86, 180, 233]], dtype=uint8)
+    >>> segment_colors(2, "cvd-safe").tolist()
+    [[240, 228, 66], [119, 170, 221]]
     """
     k = check_int(k, "k", low=1)
-    return PALETTE[np.arange(k) % len(PALETTE)]
+    colors = PALETTES[check_choice(palette, "palette", PALETTES)].colors
+    return colors[np.arange(k) % len(colors)]
+
+
+def color_names(k: int, palette: str = "default") -> tuple[str, ...]:
+    """The plain names of the ``k`` colours :func:`segment_colors` returns.
+
+    For text next to colour swatches, so a screen reader (or anyone who cannot
+    tell the colours apart) hears "orange", not an image address.
+
+    Raises
+    ------
+    ValueError
+        If ``k < 1`` or ``palette`` is not a key of :data:`PALETTES`.
+
+    Examples
+    --------
+    >>> color_names(3)
+    ('orange', 'sky blue', 'bluish green')
+    """
+    k = check_int(k, "k", low=1)
+    names = PALETTES[check_choice(palette, "palette", PALETTES)].names
+    return tuple(names[j % len(names)] for j in range(k))
+
+
+def simulate_cvd(colors, deficiency: str) -> np.ndarray:
+    """What a viewer with a colour vision deficiency sees instead of ``colors``.
+
+    The model of Machado, Oliveira & Fernandes (2009) at severity 1.0
+    (dichromacy): undo the sRGB gamma, multiply by the deficiency's 3 x 3
+    matrix in linear RGB (:data:`CVD_MATRICES`), clip to the gamut and
+    re-apply the gamma.
+
+    Parameters
+    ----------
+    colors : (..., 3) array_like of int in [0, 255]
+        sRGB colours, e.g. a (k, 3) palette or an (H, W, 3) picture.
+    deficiency : {"protanopia", "deuteranopia", "tritanopia"}
+        Missing L (red), M (green) or S (blue) cones.
+
+    Returns
+    -------
+    (..., 3) ndarray of uint8
+        The simulated colours, same shape.
+
+    Raises
+    ------
+    ValueError
+        If ``colors`` does not end in 3 channels or leaves [0, 255], or
+        ``deficiency`` is unknown.
+
+    Examples
+    --------
+    >>> simulate_cvd([[255, 0, 0], [0, 255, 0]], "deuteranopia").tolist()
+    [[163, 144, 0], [239, 214, 58]]
+    """
+    matrix = CVD_MATRICES[check_choice(deficiency, "deficiency", CVD_MATRICES)]
+    array = np.asarray(colors)
+    if array.ndim < 1 or array.shape[-1] != 3:
+        raise ValueError(f"colors must be RGB triples, shape (..., 3), got shape {array.shape}")
+    flat = _check_colors(array.reshape(-1, 3), 0)  # (n, 3) uint8
+    linear = _srgb_to_linear(flat / 255.0)  # (n, 3) float64 in [0, 1]
+    seen = np.clip(linear @ matrix.T, 0.0, 1.0)  # (n, 3), row i = M @ linear[i]
+    return _to_uint8(_linear_to_srgb(seen) * 255).reshape(array.shape)
 
 
 def colorize(labels, colors=None) -> np.ndarray:
@@ -285,6 +432,107 @@ def mean_color_image(image, labels) -> np.ndarray:
     n_segments = int(labels.max()) + 1
     means = _mean_colors(rgb.reshape(-1, 3), labels.reshape(-1), n_segments)  # (k, 3) uint8
     return means[labels]
+
+
+def segment_label_points(labels) -> dict[int, tuple[int, int]]:
+    """A point well inside each segment, where its number can be written.
+
+    For each segment, the pixel farthest from the segment's boundary (the
+    image border counts as boundary): the centre of the largest disc that fits
+    in the segment. Unlike the centroid, it lies inside even a ring- or
+    C-shaped segment, and in a segment split into pieces it picks the thickest
+    piece. Among equally deep pixels (a long band has a whole line of them)
+    the one nearest the segment's centroid wins, then the first in row-major
+    order, so the result is deterministic.
+
+    Parameters
+    ----------
+    labels : (H, W) ndarray of int
+        Non-negative segment labels.
+
+    Returns
+    -------
+    dict of int to (int, int)
+        ``{label: (row, col)}`` for every label present in ``labels``.
+
+    Raises
+    ------
+    ValueError
+        If ``labels`` is not 2-D non-negative integers.
+
+    Examples
+    --------
+    >>> ring = np.ones((7, 7), dtype=int)
+    >>> ring[2:5, 2:5] = 0  # segment 1 surrounds segment 0, its centroid is in 0
+    >>> segment_label_points(ring)
+    {0: (3, 3), 1: (1, 1)}
+    """
+    labels = check_labels(labels, "labels")
+    points = {}
+    for label in np.unique(labels):
+        inside = np.pad(labels == label, 1)  # (H+2, W+2): the border becomes outside
+        depth = ndimage.distance_transform_edt(inside)[1:-1, 1:-1]  # (H, W) distance to outside
+        rows, cols = np.nonzero(depth == depth.max())  # the deepest pixels, row-major order
+        centroid_row, centroid_col = np.argwhere(labels == label).mean(axis=0)
+        nearest = np.argmin((rows - centroid_row) ** 2 + (cols - centroid_col) ** 2)  # first on ties
+        points[int(label)] = (int(rows[nearest]), int(cols[nearest]))
+    return points
+
+
+def draw_segment_numbers(picture, labels, *, font_size: int | None = None,
+                         first_number: int = 0) -> np.ndarray:
+    """Write each segment's number on the picture, inside the segment.
+
+    The number of segment ``j`` is ``j + first_number``, centred on
+    :func:`segment_label_points`, in white with a dark outline, readable over
+    any colour. With the default ``first_number=0`` the numbers are the label
+    values, as in the statistics table and the label PNG.
+
+    Parameters
+    ----------
+    picture : (H, W[, 3]) ndarray
+        The picture to write on (photo, overlay...), uint8 or float in [0, 1].
+    labels : (H, W) ndarray of int
+        Non-negative segment labels.
+    font_size : int, optional
+        Text height in pixels, at least 6. Default: 1/16 of the shorter side,
+        at least 10, so numbers keep their size relative to the picture.
+    first_number : int, default 0
+        Number written on segment 0 (1 to count from one).
+
+    Returns
+    -------
+    (H, W, 3) ndarray of uint8
+        A new picture; ``picture`` is not modified.
+
+    Raises
+    ------
+    ValueError
+        If ``picture`` or ``labels`` is invalid, their shapes differ, or
+        ``font_size < 6``.
+
+    Examples
+    --------
+    >>> labels = np.zeros((64, 64), dtype=int)
+    >>> labels[:, 32:] = 1
+    >>> numbered = draw_segment_numbers(np.zeros((64, 64), dtype=np.uint8), labels)
+    >>> numbered.shape, bool((numbered > 200).any())
+    ((64, 64, 3), True)
+    """
+    rgb = _to_uint8(check_image(picture, "picture") * np.float32(255))  # (H, W, 3) uint8
+    labels = check_labels(labels, "labels", shape=rgb.shape[:2])
+    first_number = check_int(first_number, "first_number")
+    if font_size is None:
+        font_size = max(10, min(rgb.shape[:2]) // 16)
+    font_size = check_int(font_size, "font_size", low=6)
+    font = ImageFont.load_default(size=font_size)  # Pillow's bundled scalable font
+    canvas = Image.fromarray(rgb)
+    draw = ImageDraw.Draw(canvas)
+    outline = max(1, font_size // 8)
+    for label, (row, col) in segment_label_points(labels).items():
+        draw.text((col, row), str(label + first_number), font=font, anchor="mm",
+                  fill=(255, 255, 255), stroke_width=outline, stroke_fill=(0, 0, 0))
+    return np.asarray(canvas, dtype=np.uint8).copy()
 
 
 def resize_labels(labels, shape: tuple[int, int]) -> np.ndarray:
@@ -490,6 +738,16 @@ def _blend(photo: np.ndarray, painted: np.ndarray, alpha: float) -> np.ndarray:
     """``(1 - alpha) * photo + alpha * painted`` as uint8; both in 0..255 units."""
     blended = np.float32(1.0 - alpha) * photo + np.float32(alpha) * painted  # (H, W, 3) float32
     return _to_uint8(blended)
+
+
+def _srgb_to_linear(values: np.ndarray) -> np.ndarray:
+    """sRGB in [0, 1] to linear light (IEC 61966-2-1 transfer function)."""
+    return np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4)
+
+
+def _linear_to_srgb(values: np.ndarray) -> np.ndarray:
+    """Linear light in [0, 1] back to sRGB (inverse of :func:`_srgb_to_linear`)."""
+    return np.where(values <= 0.0031308, 12.92 * values, 1.055 * values ** (1 / 2.4) - 0.055)
 
 
 def _to_uint8(values: np.ndarray) -> np.ndarray:
