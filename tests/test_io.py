@@ -9,8 +9,10 @@ import io
 import os
 import struct
 import tempfile
+import threading
 import warnings
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -440,6 +442,112 @@ def test_nothing_touches_the_disk(save, quadrants, monkeypatch):
     for data in inputs:
         assert load_image(data, max_side=20).image.shape == (13, 20, 3)
     assert encode_png(quadrants).startswith(b"\x89PNG")
+
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+@pytest.fixture
+def forbid_disk_writes(monkeypatch, tmp_path):
+    """Make every way of writing a file fail, and point the temp dir at an empty folder.
+
+    Reading stays allowed (Pillow may import a plugin lazily); opening for
+    writing, creating, or any ``tempfile`` helper raises AssertionError. The
+    temp dir is a private empty folder so that files other processes create in
+    the shared /tmp cannot make the before/after listing differ. Yields that folder.
+    """
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
+    monkeypatch.setenv("TMPDIR", str(private_tmp))
+
+    def guarded_open(real):
+        def _open(file, mode="r", *args, **kwargs):
+            if any(flag in mode for flag in "wax+"):
+                raise AssertionError(f"open({file!r}, {mode!r}) writes to disk")
+            return real(file, mode, *args, **kwargs)
+        return _open
+
+    real_os_open = os.open
+
+    def guarded_os_open(path, flags, *args, **kwargs):
+        if flags & _WRITE_FLAGS:
+            raise AssertionError(f"os.open({path!r}, {flags:#o}) writes to disk")
+        return real_os_open(path, flags, *args, **kwargs)
+
+    def no_temp_files(*args, **kwargs):
+        raise AssertionError(f"temporary file requested: {args!r} {kwargs!r}")
+
+    monkeypatch.setattr(builtins, "open", guarded_open(builtins.open))
+    monkeypatch.setattr(io, "open", guarded_open(io.open))
+    monkeypatch.setattr(os, "open", guarded_os_open)
+    for name in ("mkstemp", "mkdtemp", "NamedTemporaryFile", "TemporaryFile",
+                 "SpooledTemporaryFile", "TemporaryDirectory"):
+        monkeypatch.setattr(tempfile, name, no_temp_files)
+    yield private_tmp
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF"])
+def test_uploaded_bytes_never_written_to_disk(save, quadrants, forbid_disk_writes, fmt):
+    """An upload (a BytesIO, like Streamlit's), good or truncated, decodes with no file written."""
+    data = save(Image.fromarray(quadrants), fmt)  # encoded before the guard matters
+    listing_before = sorted(os.listdir(tempfile.gettempdir()))
+    assert load_image(io.BytesIO(data), max_side=30).image.shape == (20, 30, 3)
+    with pytest.raises(ImageLoadError):
+        load_image(io.BytesIO(data[: len(data) // 3]))
+    assert sorted(os.listdir(tempfile.gettempdir())) == listing_before == []
+
+
+# --- threads (Streamlit runs each session in a thread) ---------------------------
+
+@pytest.fixture
+def mixed_uploads(save, quadrants, png_header):
+    """Uploads of every kind: each allowed format, a bomb, a truncated file, garbage."""
+    noise = np.random.default_rng(3).integers(0, 256, (24, 32, 3), dtype=np.uint8)
+    good = [save(Image.fromarray(picture), fmt) for picture in (quadrants, noise)
+            for fmt in ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")]
+    bad = [png_header(10_000, 10_000), good[0][:100], b"not an image" * 10]
+    return good + bad
+
+
+def _outcome(data: bytes, max_side: int | None):
+    """What load_image gives for ``data``: the pixels, or the error message."""
+    try:
+        loaded = load_image(data, max_side=max_side)
+    except ImageLoadError as err:
+        return "error", str(err)
+    return "image", loaded.image.tobytes(), loaded.image.shape, loaded.info
+
+
+def test_concurrent_loads_match_serial_loads_and_never_swap_warning_filters(mixed_uploads):
+    """Four threads load 120 uploads: same results as one by one, warnings.filters untouched.
+
+    A watcher thread samples ``warnings.filters`` all along: a loader using
+    ``warnings.catch_warnings`` would replace the list (even briefly), which
+    the watcher would see; a correct loader never does.
+    """
+    jobs = [(data, max_side) for data in mixed_uploads for max_side in (None, 16)] * 4
+    expected = [_outcome(data, max_side) for data, max_side in jobs]
+    filters_before, snapshot = warnings.filters, list(warnings.filters)
+    changes, stop = [], threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            if warnings.filters is not filters_before or warnings.filters != snapshot:
+                changes.append(list(warnings.filters))
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(lambda job: _outcome(*job), jobs))
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+    assert results == expected
+    assert {result[0] for result in results} == {"image", "error"}  # both paths exercised
+    assert not changes
+    assert warnings.filters is filters_before and warnings.filters == snapshot
 
 
 # --- encode_png ---------------------------------------------------------------
