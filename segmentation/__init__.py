@@ -33,7 +33,7 @@ from .metrics import (
     statistics_csv,
     statistics_rows,
 )
-from .pipeline import Segmentation, segment
+from .pipeline import Segmentation, TooFewDistinctPixelsError, segment
 
 __all__ = [
     "COLOR_SPACES",
@@ -46,6 +46,7 @@ __all__ = [
     "LoadedImage",
     "SegmentStats",
     "Segmentation",
+    "TooFewDistinctPixelsError",
     "TooFewDistinctPointsError",
     "compare_to_ground_truth",
     "encode_png",

@@ -10,6 +10,13 @@ so the same picture could come back with its colours swapped after a small
 parameter change. ``segment`` therefore renumbers the segments from darkest to
 brightest mean colour, and applies the same renumbering to every iteration, so
 colours stay put through an animation and between similar runs.
+
+When the features are colour only (no texture, position or distance from the
+centre), two pixels of the same colour have the same feature vector, so
+``segment`` clusters each *distinct colour* once, weighted by how many pixels
+have it: the same k-means on a much smaller matrix (a photo of 12 million
+pixels typically has a few hundred thousand colours). See
+:func:`_cluster_distinct_colours`.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -25,11 +33,39 @@ from .features import FeatureSpec, extract_features
 from .kmeans import KMeansState, TooFewDistinctPointsError, kmeans_iter
 from .metrics import SegmentStats, segment_statistics
 
-__all__ = ["Segmentation", "segment"]
+__all__ = ["Segmentation", "TooFewDistinctPixelsError", "segment"]
 
 # Weights of R, G, B in perceived brightness (ITU-R BT.601 luma), used only to
 # order the segments.
 _LUMA = np.array([0.299, 0.587, 0.114])
+
+# From this many pixels on, distinct 24-bit colours are counted with one
+# bincount over all 2**24 possible colours (O(n), ~200 MB of tables) rather
+# than by sorting the pixels (O(n log n)); both give the same sorted result.
+_BINCOUNT_FROM_PIXELS = 1 << 20
+# Pixels converted to colour keys per block, so no (n, 3) temporary is built.
+_KEY_CHUNK = 1 << 18
+
+
+class TooFewDistinctPixelsError(TooFewDistinctPointsError):
+    """``k`` is larger than the number of different pixels of the image.
+
+    "Different" is counted in feature space: with ``color="gray"``, two
+    colours of the same gray level are the same pixel. A
+    :class:`~segmentation.kmeans.TooFewDistinctPointsError`, hence a
+    ``ValueError``, worded for an image.
+    """
+
+    def __init__(self, k: int, n_distinct: int):
+        super().__init__(k, n_distinct)  # sets .k and .n_distinct
+        self.args = (
+            f"k={k} is more segments than this image has different pixels for the chosen "
+            f"features (it has {n_distinct}); choose a smaller k or add features",
+        )
+
+    def __reduce__(self):
+        # Exceptions pickle as type(self)(*args); our constructor takes (k, n_distinct).
+        return type(self), (self.k, self.n_distinct)
 
 
 @dataclass(frozen=True)
@@ -129,9 +165,23 @@ def segment(
 
     Raises
     ------
+    TooFewDistinctPixelsError
+        A ``ValueError``: ``k`` exceeds the number of distinct pixels in
+        feature space.
     ValueError
-        If the image or a parameter is invalid, no feature is selected, or
-        ``k`` exceeds the number of distinct pixels in feature space.
+        If the image or a parameter is invalid or no feature is selected.
+    TypeError
+        If ``spec`` is not a :class:`FeatureSpec`, or ``k`` or ``seed`` has
+        the wrong type.
+
+    Notes
+    -----
+    With colour-only features, the distinct colours are clustered once each,
+    weighted by their pixel counts; labels, inertia and statistics are those
+    of k-means on all pixels (up to float rounding), just computed faster.
+    With ``init="k-means++"`` the seeding draws among colours in proportion
+    to their pixel counts, so a given ``seed`` picks other (equally likely)
+    starting centres than it would on the pixel matrix.
 
     Examples
     --------
@@ -150,35 +200,143 @@ def segment(
     elif not isinstance(spec, FeatureSpec):
         raise TypeError(f"spec must be a FeatureSpec or None, not {type(spec).__name__}")
     k = check_int(k, "k", low=1)
+    options = dict(init=init, max_iter=max_iter, tol=tol, seed=seed)
     started = time.perf_counter()
-    features = extract_features(rgb, spec)
+    colours = _distinct_colours(rgb) if _is_colour_only(spec) else None
     try:
-        states = list(kmeans_iter(features.values, k, init=init, max_iter=max_iter,
-                                  tol=tol, seed=seed))
+        if colours is None:
+            states, features = _cluster_all_pixels(rgb, spec, k, options)
+        else:
+            states, features = _cluster_distinct_colours(colours, spec, k, options)
     except TooFewDistinctPointsError as err:
-        raise ValueError(
-            f"k={k} is more segments than this image has different pixels for the chosen "
-            f"features (it has {err.n_distinct}); choose a smaller k or add features"
-        ) from err
+        raise TooFewDistinctPixelsError(err.k, err.n_distinct) from err
     elapsed = time.perf_counter() - started
 
     height, width = rgb.shape[:2]
-    order = _dark_to_bright(rgb.reshape(-1, 3), states[-1].labels, k)
-    states = tuple(_renumber(state, order) for state in states)
     labels = states[-1].labels.reshape(height, width)
-    statistics = segment_statistics(rgb, labels, features.values, states[-1].centers)
-    return Segmentation(labels, states, spec, features.names, statistics, elapsed)
+    statistics = segment_statistics(rgb, labels, features, states[-1].centers)
+    return Segmentation(labels, states, spec, spec.feature_names, statistics, elapsed)
 
 
-def _dark_to_bright(pixels, labels, k) -> np.ndarray:
+# ---------------------------------------------------------------------------
+# The two ways to run k-means on an image. Both assume validated input and
+# return (states renumbered dark to bright with one label per pixel, the
+# (H*W, d) feature matrix for the statistics).
+# ---------------------------------------------------------------------------
+
+
+def _cluster_all_pixels(rgb, spec, k, options) -> tuple[tuple[KMeansState, ...], np.ndarray]:
+    """k-means on the feature vector of every pixel: the plain path."""
+    features = extract_features(rgb, spec).values  # (n, d) float32
+    states = list(kmeans_iter(features, k, **options))
+    luma = rgb.reshape(-1, 3) @ _LUMA  # (n,) float64 brightness of each pixel
+    order = _dark_to_bright(luma, states[-1].labels, k)
+    return tuple(_renumber(state, order) for state in states), features
+
+
+class _Colours(NamedTuple):
+    """The distinct colours of an image and where each pixel's colour is."""
+
+    rgb: np.ndarray  # (m, 3) float32, the distinct colours, exactly as check_image gives them
+    counts: np.ndarray  # (m,) int64, pixels of each colour; sums to n
+    inverse: np.ndarray  # (n,) int32, index into `rgb` of each pixel's colour
+
+
+def _cluster_distinct_colours(colours: _Colours, spec, k, options
+                              ) -> tuple[tuple[KMeansState, ...], np.ndarray]:
+    """k-means on the distinct colours, weighted by pixel counts, expanded to pixels.
+
+    Invariant: without texture, position or centre distance, a pixel's
+    features depend on its colour alone, so the n pixel rows are m distinct
+    rows repeated. A row of weight w counts exactly as w identical rows in
+    k-means (means, inertia, k-means++ draw, tol's variance), and identical
+    rows always get the same label, so the weighted run on the m rows *is*
+    the run on the n rows: expanding ``labels[inverse]`` gives every pixel's
+    label, the inertia is already the all-pixel inertia, and only
+    ``n_changed`` must be recounted in pixels. tests/test_pipeline.py checks
+    this against :func:`_cluster_all_pixels` from the same starting centres.
+    """
+    values = extract_features(colours.rgb[None], spec).values  # (m, d) float32
+    counts, inverse = colours.counts, colours.inverse
+    luma_sums = counts * (colours.rgb @ _LUMA)  # (m,) summed brightness of each row's pixels
+    if values.shape[1] == 1:
+        # One column (gray level): many colours share a value, so merge those rows
+        # too; k-means on the merged rows is again the same (same invariant).
+        levels, row_of_colour = np.unique(values[:, 0], return_inverse=True)
+        values = np.ascontiguousarray(levels[:, None])  # (m', 1) float32
+        row_of_colour = row_of_colour.reshape(-1).astype(np.int32)  # (m,) colour -> row
+        counts = np.bincount(row_of_colour, weights=counts, minlength=len(levels))
+        counts = counts.astype(np.int64)  # (m',) pixels of each gray level, exact
+        luma_sums = np.bincount(row_of_colour, weights=luma_sums, minlength=len(levels))
+        inverse = row_of_colour[inverse]  # (n,) pixel -> merged row
+    row_states = list(kmeans_iter(values, k, sample_weight=counts, **options))
+
+    # Renumber on the m rows (cheap), then expand each state once to n pixels.
+    order = _dark_to_bright(luma_sums, row_states[-1].labels, k, counts)
+    states, previous = [], None
+    for state in row_states:
+        state = _renumber(state, order)
+        if previous is None:
+            n_changed = int(inverse.size)  # iteration 0: every pixel is new
+        else:
+            n_changed = int(counts[state.labels != previous.labels].sum())  # in pixels
+        pixel_labels = np.take(state.labels, inverse)  # (n,) uint8 for k <= 256
+        pixel_labels.flags.writeable = False
+        states.append(dataclasses.replace(state, labels=pixel_labels, n_changed=n_changed))
+        previous = state
+    return tuple(states), values[inverse]
+
+
+def _is_colour_only(spec: FeatureSpec) -> bool:
+    """Whether the features are the colour columns alone (nothing spatial)."""
+    return spec.color != "none" and spec.feature_names == FeatureSpec(color=spec.color).feature_names
+
+
+def _distinct_colours(rgb: np.ndarray) -> _Colours | None:
+    """The distinct colours of an 8-bit image, or None if it is not 8-bit.
+
+    Each pixel gets the 24-bit key ``R << 16 | G << 8 | B`` of its 0..255
+    channel values. That is only exact if every float32 channel value is
+    ``q / 255`` for an integer q, computed as check_image does; otherwise
+    (a float image with finer levels) the caller uses the all-pixel path.
+    Colours come out in increasing key order, whichever counting is used.
+    """
+    pixels = rgb.reshape(-1, 3)  # (n, 3) float32 view
+    n = pixels.shape[0]
+    keys = np.empty(n, dtype=np.int32)
+    scale = np.float32(255)
+    for start in range(0, n, _KEY_CHUNK):
+        block = pixels[start:start + _KEY_CHUNK]  # (c, 3)
+        levels = np.rint(block * scale)  # (c, 3) float32, 0..255
+        if not np.array_equal(levels / scale, block):  # not q / 255: finer than 8 bits
+            return None
+        q = levels.astype(np.int32)
+        keys[start:start + _KEY_CHUNK] = (q[:, 0] << 16) | (q[:, 1] << 8) | q[:, 2]
+    if n >= _BINCOUNT_FROM_PIXELS:
+        counts = np.bincount(keys, minlength=1 << 24)  # (2**24,) pixels per possible colour
+        present = np.flatnonzero(counts)  # (m,) sorted keys
+        counts = counts[present]
+        index_of_key = np.zeros(1 << 24, dtype=np.int32)
+        index_of_key[present] = np.arange(present.size, dtype=np.int32)
+        inverse = index_of_key[keys]
+    else:
+        present, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(-1).astype(np.int32)
+    channels = np.stack([present >> 16, (present >> 8) & 255, present & 255], axis=1)
+    colours = channels.astype(np.float32) / scale  # (m, 3), bit-identical to the pixels
+    return _Colours(colours, counts.astype(np.int64), inverse)
+
+
+def _dark_to_bright(luma_sums, labels, k, counts=None) -> np.ndarray:
     """Old label of each new label: segments sorted by mean brightness.
 
-    Ties (and empty segments, brightness 0) keep their k-means order, so the
-    renumbering is deterministic.
+    Row i stands for ``counts[i]`` pixels (None: one each) whose brightness
+    adds up to ``luma_sums[i]``. Ties (and empty segments, brightness 0) keep
+    their k-means order, so the renumbering is deterministic.
     """
-    counts = np.bincount(labels, minlength=k)
-    brightness = np.bincount(labels, weights=pixels @ _LUMA, minlength=k)
-    mean_brightness = brightness / np.maximum(counts, 1)
+    pixels = np.bincount(labels, weights=counts, minlength=k)  # (k,) pixels per segment
+    brightness = np.bincount(labels, weights=luma_sums, minlength=k)  # (k,) their sum
+    mean_brightness = brightness / np.maximum(pixels, 1)
     return np.argsort(mean_brightness, kind="stable")
 
 
