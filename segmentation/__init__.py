@@ -3,6 +3,8 @@
 The package is organised one idea per module:
 
 ========================  ====================================================
+``segmentation.params``   :class:`SegmentParams`: the parameters of a run, with
+                          the one set of defaults, limits and choices
 ``segmentation.kmeans``   k-means++ and Lloyd's iterations as a generator of
                           frozen per-iteration states
 ``segmentation.features`` per-pixel feature vectors (colour, texture, position)
@@ -10,6 +12,8 @@ The package is organised one idea per module:
 ``segmentation.metrics``  segment statistics and ground-truth scores
 ``segmentation.visualize`` overlays, boundaries, palettes, animated GIFs
 ``segmentation.io``       safe image loading for untrusted uploads, PNG output
+``segmentation.export``   the result files (labels PNG, overlay PNG, statistics
+                          CSV) of the command line and the app's downloads
 ``segmentation.cli``      the ``python -m segmentation`` command line
 ========================  ====================================================
 
@@ -22,6 +26,7 @@ Examples
 ((100, 150), 3)
 """
 
+from .export import ResultFile, export_files
 from .features import COLOR_SPACES, FeatureMatrix, FeatureSpec, extract_features
 from .io import ImageInfo, ImageLoadError, LoadedImage, encode_png, load_image, load_image_file
 from .kmeans import KMeansState, TooFewDistinctPointsError, kmeans, kmeans_iter, kmeans_plusplus
@@ -33,6 +38,7 @@ from .metrics import (
     statistics_csv,
     statistics_rows,
 )
+from .params import NoFeatureSelectedError, SegmentParams
 from .pipeline import Segmentation, TooFewDistinctPixelsError, segment
 
 __all__ = [
@@ -44,12 +50,16 @@ __all__ = [
     "ImageLoadError",
     "KMeansState",
     "LoadedImage",
+    "NoFeatureSelectedError",
+    "ResultFile",
+    "SegmentParams",
     "SegmentStats",
     "Segmentation",
     "TooFewDistinctPixelsError",
     "TooFewDistinctPointsError",
     "compare_to_ground_truth",
     "encode_png",
+    "export_files",
     "extract_features",
     "kmeans",
     "kmeans_iter",

@@ -1,11 +1,15 @@
 """The ``python -m segmentation`` command line: segment image files in a batch.
 
-For every input image the command writes three files into the output folder:
+Installed with the package, the same command is also called ``kmeans-segment``.
+For every input image it writes the three files of :mod:`segmentation.export`
+into the output folder, exactly as the app's downloads are built:
 
 * ``<stem>_labels.png``: 8-bit grayscale, pixel value = segment index (0..k-1),
   numbered from darkest to brightest segment as :func:`segmentation.segment` does;
 * ``<stem>_overlay.png``: the segment colours blended over the photo;
 * ``<stem>_stats.csv``: one row of :func:`segmentation.statistics_csv` per segment.
+
+Option defaults, ranges and choices are those of :mod:`segmentation.params`.
 
 A damaged or missing file does not stop the batch: its error is reported on
 stderr, the other images are processed, and the exit status is 1. Invalid
@@ -31,20 +35,29 @@ from pathlib import Path
 from typing import TextIO
 
 from ._validation import check_float, check_int
-from .features import COLOR_SPACES, FeatureSpec
-from .io import ImageLoadError, encode_png, load_image_file
-from .metrics import statistics_csv
+from .export import DEFAULT_ALPHA, export_files
+from .io import ImageLoadError, load_image_file
+from .kmeans import TooFewDistinctPointsError
+from .params import (
+    COLOR_SPACES,
+    DEFAULTS,
+    INIT_CHOICES,
+    MAX_K,
+    MAX_WEIGHT,
+    NoFeatureSelectedError,
+    SegmentParams,
+)
 from .pipeline import segment
-from .visualize import overlay, segment_colors
 
-__all__ = ["ImageSummary", "build_parser", "main", "process_image"]
+__all__ = ["COMMAND", "ImageSummary", "build_parser", "console_main", "main", "process_image",
+           "segment_params"]
 
 # Exit statuses: 0 = every image segmented, 1 = at least one image failed,
 # 2 = invalid command line (argparse's own convention for usage errors).
 EXIT_OK, EXIT_IMAGE_FAILED, EXIT_USAGE = 0, 1, 2
 
-# The labels PNG is 8-bit with pixel value = segment index, so k <= 256.
-MAX_K = 256
+COMMAND = "kmeans-segment"  # the console command an install creates (see pyproject.toml)
+MODULE_PROG = "python -m segmentation"  # how the command is called without installing
 
 _DESCRIPTION = """\
 Segment images into k regions with k-means on per-pixel features (colour,
@@ -56,8 +69,8 @@ each segment)."""
 
 _EPILOG = """\
 examples:
-  python -m segmentation photo.jpg --k 4 --out results
-  python -m segmentation scans/*.png --k 3 --color lab --position-weight 0 --max-side 512
+  %(prog)s photo.jpg --k 4 --out results
+  %(prog)s scans/*.png --k 3 --color lab --position-weight 0 --max-side 512
 
 exit status: 0 if every image was segmented, 1 if any image could not be read
 or segmented (the others are still processed), 2 for invalid options."""
@@ -88,8 +101,13 @@ class ImageSummary:
         return text if self.converged else text + " (stopped at --max-iter before converging)"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = MODULE_PROG) -> argparse.ArgumentParser:
     """Create the argument parser of ``python -m segmentation``.
+
+    Parameters
+    ----------
+    prog : str, optional
+        The command's name in the usage line and the examples.
 
     Returns
     -------
@@ -104,46 +122,66 @@ def build_parser() -> argparse.ArgumentParser:
     512
     """
     parser = argparse.ArgumentParser(
-        prog="python -m segmentation", description=_DESCRIPTION, epilog=_EPILOG,
+        prog=prog, description=_DESCRIPTION, epilog=_EPILOG,
         formatter_class=_HelpFormatter)
     parser.add_argument("images", metavar="IMAGE", nargs="+", type=Path,
                         help="image files to segment (PNG, JPEG, WebP, GIF, BMP or TIFF)")
     parser.add_argument("--out", metavar="DIR", type=Path, default=Path("out"),
                         help="folder for the results, created if missing")
     model = parser.add_argument_group("k-means")
-    model.add_argument("--k", type=_int_option("--k", 1, MAX_K), default=4,
+    model.add_argument("--k", type=_int_option("--k", 1, MAX_K), default=DEFAULTS.k,
                        help=f"number of segments (1 to {MAX_K})")
-    model.add_argument("--seed", type=_int_option("--seed", 0, None), default=0,
+    model.add_argument("--seed", type=_int_option("--seed", 0, None), default=DEFAULTS.seed,
                        help="seed of the initialisation; the same seed gives the same segments")
-    model.add_argument("--init", choices=("k-means++", "random"), default="k-means++",
+    model.add_argument("--init", choices=INIT_CHOICES, default=DEFAULTS.init,
                        help="how the first centres are chosen")
-    model.add_argument("--max-iter", type=_int_option("--max-iter", 0, None), default=100,
+    model.add_argument("--max-iter", type=_int_option("--max-iter", 0, None),
+                       default=DEFAULTS.max_iter,
                        help="maximum number of k-means iterations")
-    model.add_argument("--tol", type=_float_option("--tol", 0.0, None), default=1e-4,
+    model.add_argument("--tol", type=_float_option("--tol", 0.0, None), default=DEFAULTS.tol,
                        help="stop when the centres move less than tol times the mean "
                             "feature variance")
     features = parser.add_argument_group("features (what makes two pixels similar)")
-    features.add_argument("--color", choices=COLOR_SPACES, default="rgb",
+    features.add_argument("--color", choices=COLOR_SPACES, default=DEFAULTS.color,
                           help="colour space of the colour feature ('none' = no colour)")
     features.add_argument("--texture", action="store_true",
                           help="add the local-contrast texture feature")
-    features.add_argument("--position-weight", type=_float_option("--position-weight", 0.0, 10.0),
-                          default=0.3,
+    features.add_argument("--position-weight",
+                          type=_float_option("--position-weight", 0.0, MAX_WEIGHT),
+                          default=DEFAULTS.position_weight,
                           help="weight of the pixel position (0 = off); larger gives "
                                "compacter segments")
-    features.add_argument("--center-weight", type=_float_option("--center-weight", 0.0, 10.0),
-                          default=0.0,
+    features.add_argument("--center-weight", type=_float_option("--center-weight", 0.0, MAX_WEIGHT),
+                          default=DEFAULTS.center_weight,
                           help="weight of the distance from the image centre (0 = off)")
     output = parser.add_argument_group("input and output")
     output.add_argument("--max-side", metavar="PIXELS", type=_int_option("--max-side", 8, None),
                         default=None,
                         help="shrink each image so its long side is at most PIXELS before "
                              "segmenting, which is faster (default: %(default)s = full size)")
-    output.add_argument("--alpha", type=_float_option("--alpha", 0.0, 1.0), default=0.5,
+    output.add_argument("--alpha", type=_float_option("--alpha", 0.0, 1.0), default=DEFAULT_ALPHA,
                         help="opacity of the segment colours in the overlay, 0 to 1")
     output.add_argument("--quiet", action="store_true",
                         help="print only errors, no progress lines")
     return parser
+
+
+def segment_params(args: argparse.Namespace) -> SegmentParams:
+    """The run parameters of parsed options (the same record the app builds).
+
+    Raises
+    ------
+    ValueError
+        If an option is out of range (the parser already checks each one).
+
+    Examples
+    --------
+    >>> segment_params(build_parser().parse_args(["a.png", "--k", "3"])).k
+    3
+    """
+    return SegmentParams(k=args.k, color=args.color, texture=args.texture,
+                         position_weight=args.position_weight, center_weight=args.center_weight,
+                         init=args.init, seed=args.seed, max_iter=args.max_iter, tol=args.tol)
 
 
 def process_image(path: str | Path, out_dir: str | Path, args: argparse.Namespace, *,
@@ -171,15 +209,16 @@ def process_image(path: str | Path, out_dir: str | Path, args: argparse.Namespac
     ------
     ImageLoadError
         If the file is missing, unreadable, or not a loadable image.
-    ValueError
-        If the options do not fit this image, e.g. ``k`` is larger than the
-        number of distinct pixels.
+    TooFewDistinctPointsError
+        A ``ValueError``: ``k`` is larger than the number of distinct pixels
+        of this image.
     OSError
         If an output file cannot be written.
 
     Examples
     --------
     >>> import numpy as np, tempfile
+    >>> from segmentation.io import encode_png
     >>> folder = Path(tempfile.mkdtemp())
     >>> image = np.zeros((4, 6, 3), dtype=np.uint8)
     >>> image[:, 3:] = 255
@@ -194,29 +233,25 @@ def process_image(path: str | Path, out_dir: str | Path, args: argparse.Namespac
     path, out_dir = Path(path), Path(out_dir)
     stem = path.stem if stem is None else stem
     image = load_image_file(path, max_side=args.max_side).image  # (H, W, 3) uint8
-    result = segment(image, args.k, color=args.color, texture=args.texture,
-                     position_weight=args.position_weight, center_weight=args.center_weight,
-                     init=args.init, seed=args.seed, max_iter=args.max_iter, tol=args.tol)
-    # Colour by the full k-colour table, so segment j has the same colour in
-    # every image of the batch and in the app, even if a segment came out empty.
-    painted = overlay(image, result.labels, args.alpha, colors=segment_colors(result.k))
-    labels_path = out_dir / f"{stem}_labels.png"
-    overlay_path = out_dir / f"{stem}_overlay.png"
-    stats_path = out_dir / f"{stem}_stats.csv"
-    labels_path.write_bytes(encode_png(result.labels))
-    overlay_path.write_bytes(encode_png(painted))
-    stats_path.write_text(statistics_csv(result.statistics), encoding="utf-8", newline="")
+    result = segment(image, **segment_params(args).segment_kwargs())
+    written = []
+    for file in export_files(image, result, stem=stem, alpha=args.alpha):  # labels, overlay, stats
+        written.append(out_dir / file.name)
+        written[-1].write_bytes(file.build())
+    labels_path, overlay_path, stats_path = written
     return ImageSummary(path, labels_path, overlay_path, stats_path, result.shape, result.k,
                         result.n_iter, result.converged, time.perf_counter() - started)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, prog: str = MODULE_PROG) -> int:
     """Run the command line and return its exit status.
 
     Parameters
     ----------
     argv : sequence of str, optional
         Arguments without the program name; default: ``sys.argv[1:]``.
+    prog : str, optional
+        The command's name in messages.
 
     Returns
     -------
@@ -230,15 +265,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["photo.png", "--color", "none", "--position-weight", "0"])
     2
     """
-    parser = build_parser()
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     err = sys.stderr
     # 1. Check the combination of feature options once, before any image:
     # each option alone can be valid while together they select nothing.
     try:
-        spec = FeatureSpec.from_weights(args.color, args.texture, args.position_weight,
-                                        args.center_weight)
-    except ValueError as error:
+        spec = segment_params(args).spec()
+    except NoFeatureSelectedError as error:
         print(f"{parser.prog}: error: {error}", file=err)
         return EXIT_USAGE
     try:
@@ -260,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             err.flush()  # show which image is being worked on while it runs
         try:
             summary = process_image(path, args.out, args, stem=stem)
-        except (ImageLoadError, ValueError, OSError) as error:
+        except (ImageLoadError, TooFewDistinctPointsError, OSError) as error:
             failed += 1
             message = _error_text(error)
             print(f"error: {message}" if not args.quiet else f"{prefix} error: {message}", file=err)
@@ -272,6 +306,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Done: {n_images - failed} of {_plural(n_images, 'image')} segmented, results in "
               f"{args.out}" + (f"; {failed} failed." if failed else "."), file=err)
     return EXIT_IMAGE_FAILED if failed else EXIT_OK
+
+
+def console_main() -> int:
+    """Entry point of the installed ``kmeans-segment`` command (see ``pyproject.toml``)."""
+    return main(prog=COMMAND)
 
 
 def _error_text(error: Exception) -> str:

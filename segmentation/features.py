@@ -44,8 +44,7 @@ from scipy import ndimage
 from skimage import color as skcolor
 
 from ._validation import check_choice, check_float, check_image
-
-COLOR_SPACES = ("none", "gray", "rgb", "hsv", "lab")
+from .params import COLOR_SPACES, DEFAULTS  # the one source of choices and defaults
 
 # CIELAB is built so that Euclidean distance (Delta E) means the same on all three
 # axes, so one common divisor keeps that geometry: feature distance = Delta E / 100.
@@ -107,10 +106,13 @@ class FeatureSpec:
             raise ValueError(f"{_NO_FEATURE} Got color='none' and every other group off or with weight 0.")
 
     @classmethod
-    def from_weights(cls, color: str = "rgb", texture: bool = False, position_weight: float = 0.3,
-                     center_weight: float = 0.0, *, texture_weight: float = 1.0,
-                     texture_scale: float = 2.0) -> FeatureSpec:
+    def from_weights(cls, color: str = DEFAULTS.color, texture: bool = DEFAULTS.texture,
+                     position_weight: float = DEFAULTS.position_weight,
+                     center_weight: float = DEFAULTS.center_weight, *,
+                     texture_weight: float = 1.0, texture_scale: float = 2.0) -> FeatureSpec:
         """Build a spec from weights alone, as ``segment()`` does: weight 0 = group off.
+
+        The defaults are those of a run, :data:`segmentation.params.DEFAULTS`.
 
         Parameters
         ----------

@@ -20,11 +20,13 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from .params import (
-    COLOR_CHOICES,
+from segmentation.params import (
+    COLOR_SPACES,
+    CONTROL_DEFAULTS,
     INIT_CHOICES,
     K_RANGE,
     MAX_ITER_RANGE,
+    SEED_RANGE,
     TOL_CHOICES,
     WEIGHT_RANGE,
     SegmentParams,
@@ -34,16 +36,13 @@ __all__ = ["CONTROL_DEFAULTS", "format_tol", "query_items", "query_string",
            "segmentation_controls"]
 
 _BIND = "query-params"
-# Defaults of the widgets, keyed by widget key (= query parameter). The weights'
-# defaults apply when their switch is turned on.
-CONTROL_DEFAULTS = {
-    "k": 4, "color": "rgb", "texture": False, "position": True, "position_weight": 0.3,
-    "center": False, "center_weight": 1.0, "init": "k-means++", "seed": 0, "max_iter": 100,
-    "tol": 1e-4,
-}
-_COLOR_HELP = ("rgb: red, green, blue. hsv: hue (on a circle), saturation, value. "
-               "lab: CIELAB, where distances match perceived colour differences. "
-               "gray: brightness only. none: no colour (use texture or position).")
+# The defaults, ranges and choices all come from segmentation.params;
+# CONTROL_DEFAULTS holds the widget values of the default run, keyed by
+# widget key (= query parameter), including the weight a switched-on group
+# starts from.
+_COLOR_HELP = ("none: no colour (use texture or position). gray: brightness only. "
+               "rgb: red, green, blue. hsv: hue (on a circle), saturation, value. "
+               "lab: CIELAB, where distances match perceived colour differences.")
 
 
 def format_tol(tol: float) -> str:
@@ -64,7 +63,8 @@ def segmentation_controls() -> SegmentParams:
     -------
     SegmentParams
         Possibly with no feature selected; ``params.spec()`` then raises a
-        ``ValueError`` whose message the page shows as a warning.
+        :class:`~segmentation.params.NoFeatureSelectedError` whose message
+        the page shows as a warning.
     """
     d = CONTROL_DEFAULTS
     with st.sidebar:
@@ -72,7 +72,7 @@ def segmentation_controls() -> SegmentParams:
         k = st.slider("Number of segments k", *K_RANGE, d["k"], key="k", bind=_BIND,
                       help="k-means splits the pixels into exactly k groups.")
         st.subheader("Features of each pixel")
-        color = st.selectbox("Colour", COLOR_CHOICES, index=COLOR_CHOICES.index(d["color"]),
+        color = st.selectbox("Colour", COLOR_SPACES, index=COLOR_SPACES.index(d["color"]),
                              key="color", bind=_BIND, help=_COLOR_HELP)
         texture = st.toggle("Texture (local contrast)", d["texture"], key="texture", bind=_BIND,
                             help="How much brightness varies around the pixel: fur vs. sky.")
@@ -90,7 +90,7 @@ def segmentation_controls() -> SegmentParams:
                             horizontal=True, key="init", bind=_BIND,
                             help="k-means++ spreads the first centres apart; random picks "
                                  "k random pixels.")
-            seed = st.number_input("Seed", 0, 2**31 - 1, d["seed"], 1, key="seed", bind=_BIND,
+            seed = st.number_input("Seed", *SEED_RANGE, d["seed"], 1, key="seed", bind=_BIND,
                                    help="Same seed, same start, same result.")
             max_iter = st.number_input("Max iterations", *MAX_ITER_RANGE, d["max_iter"], 1,
                                        key="max_iter", bind=_BIND)
@@ -116,26 +116,22 @@ def query_items(params: SegmentParams) -> dict[str, str]:
     >>> query_items(SegmentParams(position_weight=0.0, center_weight=0.5))
     {'position': 'false', 'center': 'true', 'center_weight': '0.5'}
     """
-    d = CONTROL_DEFAULTS
-    values = {
-        "k": str(params.k), "color": params.color,
-        "texture": str(params.texture).lower(),
-        "position": str(params.position_weight > 0).lower(),
-        "position_weight": f"{params.position_weight:g}" if params.position_weight > 0 else None,
-        "center": str(params.center_weight > 0).lower(),
-        "center_weight": f"{params.center_weight:g}" if params.center_weight > 0 else None,
-        "init": params.init, "seed": str(params.seed), "max_iter": str(params.max_iter),
-        "tol": format_tol(params.tol),
-    }
-    defaults = {
-        "k": str(d["k"]), "color": d["color"], "texture": str(d["texture"]).lower(),
-        "position": str(d["position"]).lower(), "position_weight": f"{d['position_weight']:g}",
-        "center": str(d["center"]).lower(), "center_weight": f"{d['center_weight']:g}",
-        "init": d["init"], "seed": str(d["seed"]), "max_iter": str(d["max_iter"]),
-        "tol": format_tol(d["tol"]),
-    }
-    return {key: value for key, value in values.items()
-            if value is not None and value != defaults[key]}
+    # A switched-off group shows its default weight (see SegmentParams.controls),
+    # so its weight never goes in the URL.
+    shown = {key: _query_text(key, value) for key, value in params.controls().items()}
+    defaults = {key: _query_text(key, value) for key, value in CONTROL_DEFAULTS.items()}
+    return {key: text for key, text in shown.items() if text != defaults[key]}
+
+
+def _query_text(key: str, value: object) -> str:
+    """A widget value as Streamlit writes it in the URL: ``true``, ``0.5``, ``1e-04``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if key == "tol":
+        return format_tol(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 def query_string(params: SegmentParams, *, sample_key: str | None, max_side: int,

@@ -1,25 +1,41 @@
 """Download buttons for a result: mask, overlay, statistics, parameters, GIF, code.
 
 Each button gets a zero-argument callable as its ``data``: Streamlit calls it
-only when the button is clicked, so a rerun builds no payload at all, and the
-callables go through :mod:`ui.cache`, so a second click (or a classmate's
-click on the same result) builds nothing either. Buttons use
-``on_click="ignore"``: downloading does not rerun the page.
+only when the button is clicked, so a rerun builds no payload at all. The
+label mask, the overlay and the statistics are the result files of
+:func:`segmentation.export.export_files`, the very builders and file names
+``python -m segmentation`` writes with, so a download and the command line's
+file are byte for byte the same. The GIF goes through :mod:`ui.cache`, so a
+second click (or a classmate's click on the same result) builds nothing.
+Buttons use ``on_click="ignore"``: downloading does not rerun the page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import streamlit as st
 
-from segmentation import Segmentation, statistics_csv
+from segmentation import Segmentation
+from segmentation.export import export_files
 
 from . import cache
 from .params import SegmentParams
 from .state import WorkingImage
 
-__all__ = ["download_section", "parameters_json", "python_snippet"]
+__all__ = ["Download", "download_section", "downloads", "parameters_json", "python_snippet"]
+
+
+@dataclass(frozen=True)
+class Download:
+    """One download button: what it says, its widget key, and the file it gives."""
+
+    label: str  # text on the button
+    key: str  # widget key
+    file_name: str  # name the browser saves the file under
+    mime: str  # media type
+    build: Callable[[], bytes | str]  # makes the content when the button is clicked
 
 
 def parameters_json(image: WorkingImage, params: SegmentParams) -> str:
@@ -31,35 +47,64 @@ def parameters_json(image: WorkingImage, params: SegmentParams) -> str:
 
 
 def python_snippet(image: WorkingImage, params: SegmentParams) -> str:
-    """A script reproducing the run with the ``segmentation`` package."""
+    """A script reproducing the run with the installed ``segmentation`` package."""
     return params.python_snippet(sample_key=image.sample_key, max_side=image.max_side)
+
+
+def download_stem(image: WorkingImage, params: SegmentParams) -> str:
+    """Start of every download's file name, e.g. ``'astronaut_k4'``."""
+    return f"{image.file_stem}_k{params.k}"
+
+
+def downloads(image: WorkingImage, params: SegmentParams, result: Segmentation,
+              alpha: float) -> tuple[Download, ...]:
+    """The six downloads of a result, in the order of the buttons; nothing is built yet.
+
+    Parameters
+    ----------
+    image : WorkingImage
+        The image that was segmented.
+    params : SegmentParams
+        Its parameters.
+    result : Segmentation
+        The result of segmenting ``image`` with ``params``.
+    alpha : float
+        Opacity of the segment colours in the overlay, in [0, 1].
+
+    Returns
+    -------
+    tuple of Download
+        Label mask, overlay, statistics (from :func:`segmentation.export.export_files`),
+        parameters JSON, convergence GIF and Python script.
+    """
+    stem = download_stem(image, params)
+    labels, overlay, stats = export_files(image.image, result, stem=stem, alpha=alpha)
+    return (
+        Download("Label mask (PNG)", "download_mask", labels.name, labels.mime, labels.build),
+        Download("Overlay (PNG)", "download_overlay", overlay.name, overlay.mime, overlay.build),
+        Download("Statistics (CSV)", "download_csv", stats.name, stats.mime, stats.build),
+        Download("Parameters (JSON)", "download_json", f"{stem}_parameters.json",
+                 "application/json", lambda: parameters_json(image, params)),
+        Download("Animation (GIF)", "download_gif", f"{stem}_convergence.gif", "image/gif",
+                 lambda: cache.convergence_gif(image, params, result)),
+        Download("Python script", "download_code", f"{stem}_reproduce.py", "text/x-python",
+                 lambda: python_snippet(image, params)),
+    )
 
 
 def download_section(image: WorkingImage, params: SegmentParams, result: Segmentation,
                      alpha: float) -> None:
     """The download buttons, in columns that stack on a phone, then the code."""
-    stem = f"{image.file_stem}_k{params.k}"
-    buttons: list[tuple[str, str, Callable[[], bytes | str], str, str]] = [
-        ("Label mask (PNG)", "download_mask", lambda: cache.label_mask_png(image, params, result),
-         f"{stem}_labels.png", "image/png"),
-        ("Overlay (PNG)", "download_overlay",
-         lambda: cache.overlay_png(image, params, result, alpha), f"{stem}_overlay.png",
-         "image/png"),
-        ("Statistics (CSV)", "download_csv", lambda: statistics_csv(result.statistics),
-         f"{stem}_statistics.csv", "text/csv"),
-        ("Parameters (JSON)", "download_json", lambda: parameters_json(image, params),
-         f"{stem}_parameters.json", "application/json"),
-        ("Animation (GIF)", "download_gif", lambda: cache.convergence_gif(image, params, result),
-         f"{stem}_convergence.gif", "image/gif"),
-        ("Python script", "download_code", lambda: python_snippet(image, params),
-         f"{stem}_reproduce.py", "text/x-python"),
-    ]
     columns = st.columns(3)
-    for index, (label, key, build, file_name, mime) in enumerate(buttons):
+    for index, item in enumerate(downloads(image, params, result, alpha)):
         with columns[index % 3]:
-            st.download_button(label, data=build, file_name=file_name, mime=mime, key=key,
-                               on_click="ignore", icon=":material/download:", width="stretch")
+            st.download_button(item.label, data=item.build, file_name=item.file_name,
+                               mime=item.mime, key=item.key, on_click="ignore",
+                               icon=":material/download:", width="stretch")
     st.caption("The label mask stores segment *i* as pixel value *i* (0 to k-1): it looks "
                "black in a viewer but is exact for further processing.")
     with st.expander("Reproduce this result in Python"):
+        st.caption("Install the package once as the README says (`pip install -r "
+                   "requirements.txt` in the app's folder); the script then runs from "
+                   "any folder.")
         st.code(python_snippet(image, params), language="python")
