@@ -1,4 +1,4 @@
-"""Tests of ui/figures.py: the Plotly convergence animation, built without a browser."""
+"""Tests of ui/figures.py: the convergence animation and the feature space, built without a browser."""
 
 from __future__ import annotations
 
@@ -10,14 +10,22 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segmentation import segment
+from segmentation import extract_features, segment
 from segmentation.visualize import segment_colors
 from ui.figures import (
+    CENTERS_TRACE,
     MARKER_TRACE,
     MAX_FIGURE_BYTES,
     OVERLAY_TRACE,
+    PATHS_TRACE,
+    PLOTLY_CONFIG,
+    POINTS_TRACE,
+    TEXT_COLOR,
     convergence_figure,
     data_uri,
+    feature_projection,
+    feature_sample,
+    feature_space_figure,
     figure_size_bytes,
 )
 
@@ -164,3 +172,201 @@ def test_bad_input_raises():
 def test_data_uri_round_trip():
     # data_uri wraps bytes as base64 with the given MIME type.
     assert data_uri(b"\x00\xff", "image/gif") == "data:image/gif;base64,AP8="
+
+
+# --------------------------------------------------------------------------- #
+# Feature space
+# --------------------------------------------------------------------------- #
+@pytest.fixture
+def big_photo() -> np.ndarray:
+    """A 80 x 90 noisy photo (7200 pixels, more than the 3000 drawn): four colour blocks."""
+    rng = np.random.default_rng(5)
+    image = np.empty((80, 90, 3), dtype=np.float64)
+    image[:40, :45], image[:40, 45:] = (200, 40, 40), (40, 160, 60)
+    image[40:, :45], image[40:, 45:] = (30, 60, 190), (230, 210, 60)
+    return np.clip(image + rng.normal(0, 12, image.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def lab_run(big_photo):
+    """k=4 on Lab + position, random start so the centres travel for a few iterations."""
+    return segment(big_photo, k=4, color="lab", position_weight=0.3, init="random", seed=2)
+
+
+def space_figure(photo, run, **kwargs):
+    """The feature-space figure of ``run``, from freshly extracted features."""
+    features = extract_features(photo, run.spec)
+    return feature_space_figure(features.values, features.names, run.states, **kwargs)
+
+
+def test_feature_space_traces_and_frames(big_photo, lab_run):
+    # Three traces (points, paths, centres); one frame per iteration, named like the
+    # convergence animation's frames, each updating all three traces.
+    figure = space_figure(big_photo, lab_run)
+    assert [trace.name for trace in figure.data] == ["pixels", "centre paths", "centres"]
+    assert (POINTS_TRACE, PATHS_TRACE, CENTERS_TRACE) == (0, 1, 2)
+    assert [frame.name for frame in figure.frames] == [str(i) for i in range(lab_run.n_iter + 1)]
+    assert all(list(frame.traces) == [0, 1, 2] for frame in figure.frames)
+    assert lab_run.n_iter >= 2  # the fixture really moves
+
+
+def test_feature_sample_is_fixed(big_photo, lab_run):
+    # 3000 of the 7200 pixels, distinct, the same between calls and between runs with other k.
+    first, second = space_figure(big_photo, lab_run), space_figure(big_photo, lab_run)
+    assert len(first.data[POINTS_TRACE].x) == 3000
+    np.testing.assert_array_equal(first.data[POINTS_TRACE].x, second.data[POINTS_TRACE].x)
+    np.testing.assert_array_equal(first.data[POINTS_TRACE].y, second.data[POINTS_TRACE].y)
+    other_k = segment(big_photo, k=3, color="lab", position_weight=0.3, seed=0)
+    np.testing.assert_array_equal(first.data[POINTS_TRACE].x,
+                                  space_figure(big_photo, other_k).data[POINTS_TRACE].x)
+    sample = feature_sample(7200)
+    assert len(np.unique(sample)) == 3000 and np.all(np.diff(sample) > 0)
+    assert len(feature_sample(100)) == 100  # small images: every pixel
+
+
+def test_points_are_the_sampled_features_projected(big_photo, lab_run):
+    # With Lab, x = a and y = b of exactly the sampled pixels; colours = their segment per frame.
+    features = extract_features(big_photo, lab_run.spec)
+    figure = space_figure(big_photo, lab_run)
+    sample = feature_sample(features.values.shape[0])
+    a, b = features.names.index("a"), features.names.index("b")
+    np.testing.assert_allclose(figure.data[POINTS_TRACE].x, features.values[sample, a], atol=1e-5)
+    np.testing.assert_allclose(figure.data[POINTS_TRACE].y, features.values[sample, b], atol=1e-5)
+    for i, frame in enumerate(figure.frames):
+        np.testing.assert_array_equal(frame.data[0].marker.color, lab_run.states[i].labels[sample])
+
+
+def test_centres_are_the_states_centres_projected(big_photo, lab_run):
+    # Frame i's centres are state i's centres through the projection matrix, numbered 0..k-1.
+    figure = space_figure(big_photo, lab_run)
+    matrix = feature_projection(lab_run.feature_names).matrix  # (d, 2)
+    for i, frame in enumerate(figure.frames):
+        expected = lab_run.states[i].centers @ matrix  # (k, 2)
+        centres = frame.data[2]
+        np.testing.assert_allclose(np.column_stack([centres.x, centres.y]), expected)
+        assert list(centres.text) == ["0", "1", "2", "3"]
+
+
+def test_paths_end_at_the_current_centre(big_photo, lab_run):
+    # In frame i, centre j's path is its positions at iterations 0..i, ending where it is now.
+    figure = space_figure(big_photo, lab_run)
+    matrix = feature_projection(lab_run.feature_names).matrix
+    for i, frame in enumerate(figure.frames):
+        xs, ys = list(frame.data[1].x), list(frame.data[1].y)
+        assert xs.count(None) == lab_run.k  # one polyline per centre
+        runs = [[]]
+        for x, y in zip(xs, ys):
+            if x is None:
+                runs.append([])
+            else:
+                runs[-1].append((x, y))
+        paths = runs[:-1]
+        assert [len(path) for path in paths] == [i + 1] * lab_run.k
+        for j, path in enumerate(paths):
+            history = np.array([state.centers[j] @ matrix for state in lab_run.states[:i + 1]])
+            np.testing.assert_allclose(path, history)
+            np.testing.assert_allclose(path[-1], [frame.data[2].x[j], frame.data[2].y[j]])
+
+
+def test_initial_view_and_fixed_ranges(big_photo, lab_run):
+    # The figure opens on the requested iteration (default: the last); the axis ranges
+    # hold every point and every centre position, so nothing rescales while playing.
+    figure = space_figure(big_photo, lab_run, iteration=1)
+    np.testing.assert_array_equal(figure.data[0].marker.color, figure.frames[1].data[0].marker.color)
+    last = space_figure(big_photo, lab_run)
+    assert list(last.data[2].x) == list(last.frames[-1].data[2].x)
+    x_low, x_high = figure.layout.xaxis.range
+    for frame in figure.frames:
+        assert all(x_low <= x <= x_high for x in frame.data[2].x)
+    assert x_low <= min(figure.data[0].x) and max(figure.data[0].x) <= x_high
+    with pytest.raises(ValueError, match="iteration=99"):
+        space_figure(big_photo, lab_run, iteration=99)
+
+
+@pytest.mark.parametrize("names, x_title, y_title", [
+    (("L", "a", "b", "row", "col"), "a* (green - red)", "b* (blue - yellow)"),
+    (("red", "green", "blue", "row", "col"), "column (position)", "brightness"),
+    (("gray", "texture", "row", "col"), "column (position)", "brightness"),
+    (("row", "col"), "column", "row"),
+    (("red", "green", "blue"), "red", "green"),
+    (("hue_cos", "hue_sin", "saturation", "value"), "hue (cos)", "hue (sin)"),
+    (("gray", "texture"), "gray", "texture"),
+    (("gray",), "gray", ""),
+])
+def test_projection_rule(names, x_title, y_title):
+    # The documented rule picks these axes; the matrix is (d, 2) with unit or luma weights.
+    projection = feature_projection(names)
+    assert (projection.x_title, projection.y_title) == (x_title, y_title)
+    assert projection.matrix.shape == (len(names), 2)
+    assert projection.reason.endswith(".")
+
+
+def test_feature_space_bad_input(big_photo, lab_run):
+    # Mismatched names or rows, or no states: ValueError naming the argument.
+    features = extract_features(big_photo, lab_run.spec).values
+    with pytest.raises(ValueError, match="features must be"):
+        feature_space_figure(features, ("a", "b"), lab_run.states)
+    with pytest.raises(ValueError, match="states must label"):
+        feature_space_figure(features[:10], lab_run.feature_names, lab_run.states)
+    with pytest.raises(ValueError, match="at least one"):
+        feature_space_figure(features, lab_run.feature_names, [])
+
+
+def test_feature_space_figure_is_small():
+    # A 512 x 512 run: 3000 points plus one small frame per iteration, well under 1 MB.
+    rng = np.random.default_rng(1)
+    photo = rng.integers(0, 256, (512, 512, 3), dtype=np.uint8)
+    run = segment(photo, k=6, max_iter=30, init="random", seed=0)
+    figure = space_figure(photo, run)
+    assert figure_size_bytes(figure) < 1_000_000
+
+
+# --------------------------------------------------------------------------- #
+# Accessibility of every figure
+# --------------------------------------------------------------------------- #
+def relative_luminance(hex_color: str) -> float:
+    """WCAG 2.x relative luminance of an sRGB colour '#rrggbb'."""
+    channels = np.array([int(hex_color[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+    linear = np.where(channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG contrast ratio (L1 + 0.05) / (L2 + 0.05), lighter over darker."""
+    lighter, darker = sorted([relative_luminance(foreground), relative_luminance(background)],
+                             reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_contrast_ratio_formula():
+    # WCAG's own anchors: black on white is 21:1; Plotly's grey under Streamlit's theme fails.
+    assert contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21.0)
+    assert contrast_ratio("#808495", "#FFFFFF") < 4.5
+
+
+def all_text_colors(figure):
+    """Every text colour set in the layout (fonts of axes, annotations, sliders, menus)."""
+    layout = figure.layout
+    colors = [layout.font.color]
+    for name in ("xaxis", "yaxis", "xaxis2", "yaxis2"):
+        axis = layout[name] if name in layout else None
+        if axis is not None and axis.title.text:
+            colors += [axis.tickfont.color, axis.title.font.color]
+    colors += [annotation.font.color for annotation in layout.annotations]
+    colors += [slider.font.color for slider in layout.sliders]
+    colors += [slider.currentvalue.font.color for slider in layout.sliders]
+    colors += [menu.font.color for menu in layout.updatemenus]
+    return colors
+
+
+def test_chart_text_meets_wcag_aa(photo, run, big_photo, lab_run):
+    # Every text of both figures uses TEXT_COLOR, at least 4.5:1 on white (WCAG AA, normal text).
+    assert contrast_ratio(TEXT_COLOR, "#FFFFFF") >= 4.5
+    for figure in (build(photo, run), space_figure(big_photo, lab_run)):
+        colors = all_text_colors(figure)
+        assert len(colors) >= 3 and set(colors) == {TEXT_COLOR}
+
+
+def test_plotly_config_hides_the_toolbar():
+    # The mode bar's buttons would only add tab stops.
+    assert PLOTLY_CONFIG["displayModeBar"] is False

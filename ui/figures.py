@@ -15,6 +15,15 @@ animating, with no round trip to the server:
   until all of them fit :data:`OVERLAY_BYTES_BUDGET`, so the figure's JSON
   stays below :data:`MAX_FIGURE_BYTES`.
 
+:func:`feature_space_figure` is the view no picture shows: a fixed sample of
+pixels as points in feature space, coloured by segment, with the k centres and
+the paths they took, one frame per iteration (named like the convergence
+frames, so both can be driven by one iteration control).
+
+Every figure uses :data:`TEXT_COLOR` for its text (WCAG AA contrast on white)
+and is meant to be shown with :data:`PLOTLY_CONFIG` (no toolbar: its buttons
+would only add tab stops).
+
 Nothing here imports Streamlit: tests build the figures directly.
 """
 
@@ -24,22 +33,34 @@ import base64
 import io
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from PIL import Image
 
+from segmentation import KMeansState
 from segmentation.io import encode_png
 from segmentation.visualize import downscale_image, mask_rgba, resize_labels, segment_colors
 
 __all__ = [
+    "CENTERS_TRACE",
+    "FEATURE_SAMPLE_SIZE",
     "MARKER_TRACE",
     "MAX_FIGURE_BYTES",
     "OVERLAY_BYTES_BUDGET",
     "OVERLAY_TRACE",
+    "PATHS_TRACE",
+    "PLOTLY_CONFIG",
+    "POINTS_TRACE",
+    "TEXT_COLOR",
+    "Projection",
     "convergence_figure",
     "data_uri",
+    "feature_projection",
+    "feature_sample",
+    "feature_space_figure",
     "figure_size_bytes",
     "jpeg_data_uri",
 ]
@@ -53,6 +74,18 @@ MAX_FIGURE_BYTES = 5_000_000
 OVERLAY_BYTES_BUDGET = 3_500_000
 _MIN_SIDE = 32  # overlays never shrink below this long side
 PHOTO_TRACE, OVERLAY_TRACE, CURVE_TRACE, MARKER_TRACE = 0, 1, 2, 3
+POINTS_TRACE, PATHS_TRACE, CENTERS_TRACE = 0, 1, 2  # traces of feature_space_figure
+
+# Streamlit's own body text colour: 12.6:1 on white (WCAG AA asks 4.5:1). Plotly's
+# default under Streamlit's theme, #808495, gives 3.7:1.
+TEXT_COLOR = "#31333F"
+# For st.plotly_chart(config=...): no mode bar (zoom, pan, download...). In a
+# lesson its 8 buttons add tab stops and nothing a student needs; Plotly still
+# zooms on drag and resets on double click.
+PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False}
+# Pixels drawn in the feature-space scatter: enough to see the clusters' shapes,
+# few enough that each frame (one small integer per point) stays ~10 kB.
+FEATURE_SAMPLE_SIZE = 3000
 
 
 def data_uri(png: bytes, mime: str = "image/png") -> str:
@@ -168,6 +201,286 @@ def convergence_figure(
                         row=1, col=2)
     figure.update_yaxes(title_text="inertia", type="log" if log_inertia else "linear",
                         range=_padded_range(inertias, log_inertia), row=1, col=2)
+    return _accessible_text(figure)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A 2-D view of the feature space: screen (x, y) = features @ matrix."""
+
+    matrix: np.ndarray  # (d, 2) float64: column 0 gives x, column 1 gives y
+    x_title: str  # axis titles, in the lesson's words
+    y_title: str
+    reason: str  # one sentence: why this view, for the caption under the figure
+
+
+# What k-means sees as brightness, per colour space: the column, or for RGB the
+# luma weights of :mod:`skimage.color.rgb2gray` (ITU-R BT.709).
+_BRIGHTNESS = {"L": {"L": 1.0}, "gray": {"gray": 1.0}, "value": {"value": 1.0},
+               "red": {"red": 0.2125, "green": 0.7154, "blue": 0.0721}}
+
+
+def feature_projection(names: Sequence[str]) -> Projection:
+    """Choose the 2-D view of the feature space that shows the lesson best.
+
+    The rule, first match wins (names as in :mod:`segmentation.features`):
+
+    1. CIELAB: a* against b*, the chromatic plane; lightness is left out,
+       so segments that differ by hue separate.
+    2. Position on and a colour: the column against brightness (L, gray,
+       value, or the BT.709 luma of red, green and blue), "colour against
+       position", where the position weight shows as the width of the cloud.
+    3. Position only: column against row, the image itself.
+    4. RGB: red against green; HSV: the hue circle (hue_cos, hue_sin).
+    5. Otherwise the first two columns, or one column against nothing (y = 0).
+
+    Both axes keep the features' units, so a distance on screen is a
+    distance k-means measures (along the two axes shown).
+
+    Parameters
+    ----------
+    names : sequence of str
+        Feature column names, ``Segmentation.feature_names``.
+
+    Returns
+    -------
+    Projection
+
+    Raises
+    ------
+    ValueError
+        If ``names`` is empty.
+
+    Examples
+    --------
+    >>> feature_projection(("L", "a", "b", "row", "col")).x_title
+    'a* (green - red)'
+    >>> feature_projection(("red", "green", "blue", "row", "col")).matrix.T.round(4).tolist()
+    [[0.0, 0.0, 0.0, 0.0, 1.0], [0.2125, 0.7154, 0.0721, 0.0, 0.0]]
+    """
+    names = tuple(names)
+    if not names:
+        raise ValueError("names must hold at least one feature name, got none")
+
+    def axis(weights: dict[str, float]) -> np.ndarray:
+        return np.array([weights.get(name, 0.0) for name in names])  # (d,)
+
+    def view(x: dict[str, float], y: dict[str, float], x_title: str, y_title: str,
+             reason: str) -> Projection:
+        return Projection(np.stack([axis(x), axis(y)], axis=1), x_title, y_title, reason)
+
+    brightness = next((key for key in _BRIGHTNESS if key in names), None)
+    if "a" in names and "b" in names:
+        return view({"a": 1.0}, {"b": 1.0}, "a* (green - red)", "b* (blue - yellow)",
+                    "CIELAB's colour plane, without lightness: hues separate here.")
+    if "col" in names and brightness is not None:
+        return view({"col": 1.0}, _BRIGHTNESS[brightness], "column (position)", "brightness",
+                    "Colour against position: the cloud is as wide as the position weight.")
+    if "col" in names and "row" in names:
+        return view({"col": 1.0}, {"row": 1.0}, "column", "row",
+                    "Position only: this is the picture itself.")
+    if "red" in names:
+        return view({"red": 1.0}, {"green": 1.0}, "red", "green",
+                    "Two of the three RGB axes: blue is left out.")
+    if "hue_cos" in names:
+        return view({"hue_cos": 1.0}, {"hue_sin": 1.0}, "hue (cos)", "hue (sin)",
+                    "The hue circle: grey pixels sit in the middle.")
+    if len(names) == 1:
+        return view({names[0]: 1.0}, {}, names[0], "",
+                    "A single feature: k-means cuts this line into intervals.")
+    return view({names[0]: 1.0}, {names[1]: 1.0}, names[0], names[1],
+                "The first two features.")
+
+
+def feature_sample(n_pixels: int, n_samples: int = FEATURE_SAMPLE_SIZE,
+                   seed: int = 0) -> np.ndarray:
+    """Indices of the pixels drawn in feature space: fixed for an image size and seed.
+
+    Drawn once without replacement and sorted, so every iteration, every
+    rerun and every student sees the same pixels move.
+
+    Examples
+    --------
+    >>> feature_sample(10, 4).tolist() == feature_sample(10, 4).tolist()
+    True
+    >>> feature_sample(3, 4).tolist()
+    [0, 1, 2]
+    """
+    size = min(int(n_samples), int(n_pixels))
+    return np.sort(np.random.default_rng(seed).choice(int(n_pixels), size=size, replace=False))
+
+
+def feature_space_figure(
+    features: np.ndarray,
+    names: Sequence[str],
+    states: Sequence[KMeansState],
+    *,
+    iteration: int | None = None,
+    colors: np.ndarray | None = None,
+    n_samples: int = FEATURE_SAMPLE_SIZE,
+    seed: int = 0,
+) -> go.Figure:
+    """Pixels and centres in feature space, iteration by iteration.
+
+    A fixed sample of pixels (:func:`feature_sample`) is drawn in the 2-D view
+    of :func:`feature_projection`, each point in the colour of its segment at
+    the iteration shown; the centres are large numbered dots, and a line
+    through each centre's previous positions shows the path it took.
+
+    Parameters
+    ----------
+    features : (n, d) ndarray
+        The feature matrix k-means clustered (``extract_features(...).values``).
+    names : sequence of d str
+        Its column names.
+    states : sequence of KMeansState
+        The run, iteration 0 first (``Segmentation.states``).
+    iteration : int, optional
+        The iteration the figure shows before any frame is played; default
+        the last.
+    colors : (k, 3) ndarray of uint8, optional
+        Segment colours; default ``segment_colors(k)``.
+    n_samples : int, default FEATURE_SAMPLE_SIZE
+        Pixels drawn (all of them if the image is smaller).
+    seed : int, default 0
+        Seed of the sample.
+
+    Returns
+    -------
+    go.Figure
+        Traces :data:`POINTS_TRACE` (points, ``marker.color`` = segment
+        index), :data:`PATHS_TRACE` (centre paths, one line per centre,
+        separated by ``None``) and :data:`CENTERS_TRACE`; one frame per
+        iteration, named ``"0"``, ``"1"``, ..., updating all three. Axis
+        ranges are fixed over the whole run, so nothing rescales while
+        playing.
+
+    Raises
+    ------
+    ValueError
+        If there are no states, ``names`` does not match the columns, or the
+        states' labels do not match the rows.
+
+    Examples
+    --------
+    >>> from segmentation import kmeans_iter
+    >>> X = np.array([[0.0, 0.0], [0.1, 0.0], [1.0, 1.0], [0.9, 1.0]])
+    >>> states = list(kmeans_iter(X, 2, seed=0))
+    >>> figure = feature_space_figure(X, ("red", "green"), states)
+    >>> len(figure.data), len(figure.frames) == len(states), len(figure.data[0].x)
+    (3, True, 4)
+    """
+    features = np.asarray(features)
+    if not states:
+        raise ValueError("states must hold at least one k-means state, got none")
+    if features.ndim != 2 or features.shape[1] != len(names):
+        raise ValueError(f"features must be (n, {len(names)}) for the {len(names)} names, "
+                         f"got shape {features.shape}")
+    if states[0].labels.shape[0] != features.shape[0]:
+        raise ValueError(f"states must label the {features.shape[0]} feature rows, "
+                         f"got {states[0].labels.shape[0]} labels")
+    last = len(states) - 1
+    shown = last if iteration is None else int(iteration)
+    if not 0 <= shown <= last:
+        raise ValueError(f"iteration={iteration} must be between 0 and {last}")
+    k = states[0].k
+    colors = segment_colors(k) if colors is None else np.asarray(colors)
+    projection = feature_projection(names)
+    sample = feature_sample(features.shape[0], n_samples, seed)  # (m,) row indices
+    points = features[sample].astype(np.float64) @ projection.matrix  # (m, 2)
+    centers = np.stack([state.centers @ projection.matrix for state in states])  # (T, k, 2)
+
+    def traces(i: int, with_points: bool) -> list[go.Scatter]:
+        return [_feature_points(points if with_points else None, states[i].labels[sample],
+                                colors),
+                _center_paths(centers[:i + 1]), _centers(centers[i], colors)]
+
+    figure = go.Figure(data=traces(shown, with_points=True))
+    # Frames carry only what changes: the points' segments (not their positions), the
+    # paths and the centres. Plotly merges each frame into the traces it names.
+    figure.frames = [go.Frame(name=str(i), traces=[POINTS_TRACE, PATHS_TRACE, CENTERS_TRACE],
+                              data=traces(i, with_points=False)) for i in range(last + 1)]
+    everything = np.concatenate([points, centers.reshape(-1, 2)])  # (m + T k, 2)
+    figure.update_layout(height=420, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                         showlegend=False, plot_bgcolor="white", hovermode="closest")
+    figure.update_xaxes(title_text=projection.x_title, range=_span(everything[:, 0]),
+                        showgrid=True, gridcolor="#E6E6EA", zeroline=False)
+    figure.update_yaxes(title_text=projection.y_title, range=_span(everything[:, 1]),
+                        showgrid=True, gridcolor="#E6E6EA", zeroline=False,
+                        visible=bool(projection.y_title))
+    return _accessible_text(figure)
+
+
+def _span(values: np.ndarray) -> list[float]:
+    """Axis range of ``values`` with 6 % margin, so the big centre dots fit."""
+    low, high = float(values.min()), float(values.max())
+    pad = 0.06 * (high - low) if high > low else 0.5
+    return [low - pad, high + pad]
+
+
+def _feature_points(points: np.ndarray | None, labels: np.ndarray,
+                    colors: np.ndarray) -> go.Scatter:
+    """The sampled pixels, coloured through a stepwise colour scale indexed by segment.
+
+    Sending segment numbers (not colour strings) keeps each frame small;
+    ``points=None`` leaves the positions out (for frames: they never move).
+    """
+    k = len(colors)
+    scale = []
+    for j, color in enumerate(colors):  # constant colour on [j, j + 1] / k
+        scale += [[j / k, _hex(color)], [(j + 1) / k, _hex(color)]]
+    positions = {} if points is None else {"x": points[:, 0].round(5), "y": points[:, 1].round(5)}
+    return go.Scatter(**positions, mode="markers", name="pixels",
+                      marker={"color": labels.astype(int), "colorscale": scale,
+                              "cmin": -0.5, "cmax": k - 0.5, "size": 4, "opacity": 0.55},
+                      hovertemplate="segment %{marker.color}<extra>pixel</extra>")
+
+
+def _center_paths(history: np.ndarray) -> go.Scatter:
+    """One polyline per centre through its positions so far; ``history`` is (t, k, 2)."""
+    x, y = [], []
+    for j in range(history.shape[1]):
+        x += history[:, j, 0].tolist() + [None]
+        y += history[:, j, 1].tolist() + [None]
+    return go.Scatter(x=x, y=y, mode="lines+markers", name="centre paths", hoverinfo="skip",
+                      line={"color": TEXT_COLOR, "width": 2},
+                      marker={"size": 5, "color": TEXT_COLOR})
+
+
+def _centers(centers: np.ndarray, colors: np.ndarray) -> go.Scatter:
+    """The k centres as large dots in their segment colour, numbered like the segments."""
+    k = centers.shape[0]
+    return go.Scatter(x=centers[:, 0], y=centers[:, 1], mode="markers+text", name="centres",
+                      text=[str(j) for j in range(k)], textposition="top center",
+                      textfont={"size": 14, "color": TEXT_COLOR},
+                      marker={"size": 20, "color": [_hex(colors[j % len(colors)]) for j in range(k)],
+                              "line": {"width": 2.5, "color": TEXT_COLOR}, "symbol": "circle"},
+                      hovertemplate="centre of segment %{text}<extra></extra>")
+
+
+def _hex(color) -> str:
+    """``#rrggbb`` of an RGB triple."""
+    return "#{:02x}{:02x}{:02x}".format(*(int(c) for c in color))
+
+
+def _accessible_text(figure: go.Figure) -> go.Figure:
+    """Set every text of the figure to TEXT_COLOR, in place; returns the figure.
+
+    Streamlit's theme gives axes, titles, sliders and buttons their own
+    template colours, which ``layout.font`` alone does not override.
+    """
+    font = {"color": TEXT_COLOR}
+    figure.update_layout(font=font)
+    figure.update_xaxes(tickfont=font, title_font=font, linecolor=TEXT_COLOR,
+                        tickcolor=TEXT_COLOR)
+    figure.update_yaxes(tickfont=font, title_font=font, linecolor=TEXT_COLOR,
+                        tickcolor=TEXT_COLOR)
+    figure.update_annotations(font=font)  # subplot titles
+    for slider in figure.layout.sliders:
+        slider.font = font
+        slider.currentvalue.font.color = TEXT_COLOR
+    for menu in figure.layout.updatemenus:
+        menu.font = font
     return figure
 
 
