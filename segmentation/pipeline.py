@@ -40,7 +40,7 @@ __all__ = ["Segmentation", "TooFewDistinctPixelsError", "segment"]
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 # From this many pixels on, distinct 24-bit colours are counted with one
-# bincount over all 2**24 possible colours (O(n), ~200 MB of tables) rather
+# bincount over all 2**24 possible colours (O(n), 2 x 134 MB of tables) rather
 # than by sorting the pixels (O(n log n)); both give the same sorted result.
 _BINCOUNT_FROM_PIXELS = 1 << 20
 # Pixels converted to colour keys per block, so no (n, 3) temporary is built.
@@ -202,7 +202,7 @@ def segment(
     k = check_int(k, "k", low=1)
     options = dict(init=init, max_iter=max_iter, tol=tol, seed=seed)
     started = time.perf_counter()
-    colours = _distinct_colours(rgb) if _is_colour_only(spec) else None
+    colours = _distinct_colours(image, rgb) if _is_colour_only(spec) else None
     try:
         if colours is None:
             states, features = _cluster_all_pixels(rgb, spec, k, options)
@@ -239,7 +239,7 @@ class _Colours(NamedTuple):
 
     rgb: np.ndarray  # (m, 3) float32, the distinct colours, exactly as check_image gives them
     counts: np.ndarray  # (m,) int64, pixels of each colour; sums to n
-    inverse: np.ndarray  # (n,) int32, index into `rgb` of each pixel's colour
+    inverse: np.ndarray  # (n,) intp, index into `rgb` of each pixel's colour
 
 
 def _cluster_distinct_colours(colours: _Colours, spec, k, options
@@ -264,7 +264,7 @@ def _cluster_distinct_colours(colours: _Colours, spec, k, options
         # too; k-means on the merged rows is again the same (same invariant).
         levels, row_of_colour = np.unique(values[:, 0], return_inverse=True)
         values = np.ascontiguousarray(levels[:, None])  # (m', 1) float32
-        row_of_colour = row_of_colour.reshape(-1).astype(np.int32)  # (m,) colour -> row
+        row_of_colour = row_of_colour.reshape(-1)  # (m,) colour -> row
         counts = np.bincount(row_of_colour, weights=counts, minlength=len(levels))
         counts = counts.astype(np.int64)  # (m',) pixels of each gray level, exact
         luma_sums = np.bincount(row_of_colour, weights=luma_sums, minlength=len(levels))
@@ -292,39 +292,50 @@ def _is_colour_only(spec: FeatureSpec) -> bool:
     return spec.color != "none" and spec.feature_names == FeatureSpec(color=spec.color).feature_names
 
 
-def _distinct_colours(rgb: np.ndarray) -> _Colours | None:
+def _distinct_colours(image, rgb: np.ndarray) -> _Colours | None:
     """The distinct colours of an 8-bit image, or None if it is not 8-bit.
 
-    Each pixel gets the 24-bit key ``R << 16 | G << 8 | B`` of its 0..255
-    channel values. That is only exact if every float32 channel value is
-    ``q / 255`` for an integer q, computed as check_image does; otherwise
-    (a float image with finer levels) the caller uses the all-pixel path.
-    Colours come out in increasing key order, whichever counting is used.
+    ``image`` is what the caller passed, ``rgb`` the float32 (H, W, 3) that
+    check_image made of it. Each pixel gets the 24-bit key
+    ``R << 16 | G << 8 | B`` of its 0..255 channel values. For a float image
+    that is only exact if every channel value is ``q / 255`` in float32 for
+    an integer q, as check_image computes it; otherwise (finer levels) the
+    caller uses the all-pixel path. Colours come out in increasing key
+    order, whichever way they are counted, so the result is deterministic.
     """
     pixels = rgb.reshape(-1, 3)  # (n, 3) float32 view
     n = pixels.shape[0]
+    image = np.asarray(image)
+    eight_bit = image.reshape(n, -1) if image.dtype == np.uint8 else None  # (n, 1 or 3)
     keys = np.empty(n, dtype=np.int32)
     scale = np.float32(255)
     for start in range(0, n, _KEY_CHUNK):
-        block = pixels[start:start + _KEY_CHUNK]  # (c, 3)
-        levels = np.rint(block * scale)  # (c, 3) float32, 0..255
-        if not np.array_equal(levels / scale, block):  # not q / 255: finer than 8 bits
-            return None
-        q = levels.astype(np.int32)
-        keys[start:start + _KEY_CHUNK] = (q[:, 0] << 16) | (q[:, 1] << 8) | q[:, 2]
+        stop = min(start + _KEY_CHUNK, n)
+        if eight_bit is not None:
+            q = eight_bit[start:stop].astype(np.int32)  # (c, 1) gray or (c, 3) RGB
+        else:
+            levels = np.rint(pixels[start:stop] * scale)  # (c, 3) float32, 0..255
+            if not np.array_equal(levels / scale, pixels[start:stop]):  # finer than 8 bits
+                return None
+            q = levels.astype(np.int32)
+        if q.shape[1] == 1:  # a gray image: R = G = B = v
+            keys[start:stop] = q[:, 0] * 0x010101
+        else:
+            keys[start:stop] = (q[:, 0] << 16) | (q[:, 1] << 8) | q[:, 2]
     if n >= _BINCOUNT_FROM_PIXELS:
         counts = np.bincount(keys, minlength=1 << 24)  # (2**24,) pixels per possible colour
         present = np.flatnonzero(counts)  # (m,) sorted keys
         counts = counts[present]
-        index_of_key = np.zeros(1 << 24, dtype=np.int32)
-        index_of_key[present] = np.arange(present.size, dtype=np.int32)
+        index_of_key = np.zeros(1 << 24, dtype=np.intp)
+        index_of_key[present] = np.arange(present.size)
         inverse = index_of_key[keys]
+        del index_of_key
     else:
         present, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-        inverse = inverse.reshape(-1).astype(np.int32)
     channels = np.stack([present >> 16, (present >> 8) & 255, present & 255], axis=1)
     colours = channels.astype(np.float32) / scale  # (m, 3), bit-identical to the pixels
-    return _Colours(colours, counts.astype(np.int64), inverse)
+    # intp, not int32: NumPy gathers with an intp index ~3x faster (no conversion).
+    return _Colours(colours, counts.astype(np.int64), inverse.reshape(-1).astype(np.intp, copy=False))
 
 
 def _dark_to_bright(luma_sums, labels, k, counts=None) -> np.ndarray:

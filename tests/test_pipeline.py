@@ -1,11 +1,23 @@
 """Tests for segmentation.pipeline: segment() end to end on images with known answers."""
 
+import pickle
+
 import numpy as np
 import pytest
 from skimage import data
 
-from segmentation import FeatureSpec, compare_to_ground_truth, segment
-from segmentation.samples import synthetic_shapes
+from segmentation import (
+    FeatureSpec,
+    TooFewDistinctPixelsError,
+    TooFewDistinctPointsError,
+    compare_to_ground_truth,
+    extract_features,
+    kmeans_plusplus,
+    pipeline,
+    segment,
+)
+from segmentation._validation import check_image
+from segmentation.samples import load_sample, synthetic_shapes
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +136,164 @@ def test_bad_images_give_clear_errors():
         segment(np.zeros((4, 4, 4), dtype=np.uint8))
     with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
         segment(np.full((4, 4), 2.0))
+
+
+# ---------------------------------------------------------------------------
+# The distinct-colour path: colour-only features cluster each colour once,
+# weighted by its pixel count. Every test below checks it against the plain
+# all-pixel path or against an independent count.
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def all_pixel_path(monkeypatch):
+    """A function running ``segment`` with the distinct-colour path switched off."""
+
+    def run(*args, **kwargs):
+        with monkeypatch.context() as patch:
+            patch.setattr(pipeline, "_is_colour_only", lambda spec: False)
+            return segment(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def kmeans_rows(monkeypatch):
+    """Records the (rows, sample_weight) that segment() hands to k-means."""
+    calls = []
+    original = pipeline.kmeans_iter
+
+    def spy(X, k, **kwargs):
+        calls.append((np.asarray(X), kwargs.get("sample_weight")))
+        return original(X, k, **kwargs)
+
+    monkeypatch.setattr(pipeline, "kmeans_iter", spy)
+    return calls
+
+
+def random_small_image() -> np.ndarray:
+    """30 x 40 random RGB colours, with repeats (each drawn from 300)."""
+    rng = np.random.default_rng(1)
+    palette = rng.integers(0, 256, (300, 3), dtype=np.uint8)
+    return palette[rng.integers(0, 300, (30, 40))]
+
+
+@pytest.mark.parametrize(
+    ("image_name", "color", "k"),
+    [("astronaut", "rgb", 5), ("astronaut", "lab", 4), ("coffee", "hsv", 6),
+     ("random", "rgb", 4), ("random", "lab", 5), ("coins", "gray", 4)],
+)
+def test_distinct_colour_path_equals_all_pixel_path(image_name, color, k, kmeans_rows,
+                                                    all_pixel_path):
+    # The invariant of _cluster_distinct_colours: from the same starting
+    # centres, k-means on the weighted distinct colours is k-means on every
+    # pixel: the same labels in every state, the same n_changed (in pixels),
+    # the same inertia up to float rounding, the same statistics.
+    image = random_small_image() if image_name == "random" else load_sample(image_name)
+    if image_name == "coins":
+        image = image[:, :, 0]  # a true (H, W) grayscale image
+    spec = FeatureSpec(color=color)
+    init = kmeans_plusplus(extract_features(image, spec).values, k, seed=0)
+    fast = segment(image, k, spec=spec, init=init)
+    rows, weights = kmeans_rows[0]
+    assert weights is not None and weights.sum() == image.shape[0] * image.shape[1]
+    assert len(rows) < image.shape[0] * image.shape[1]  # the fast path really ran
+    plain = all_pixel_path(image, k, spec=spec, init=init)
+    assert kmeans_rows[1][1] is None  # ... and the plain one on every pixel
+
+    assert len(fast.states) == len(plain.states)
+    for ours, reference in zip(fast.states, plain.states):
+        np.testing.assert_array_equal(ours.labels, reference.labels)
+        assert ours.n_changed == reference.n_changed
+        assert ours.converged == reference.converged
+        assert ours.inertia == pytest.approx(reference.inertia, rel=1e-6)
+        np.testing.assert_allclose(ours.centers, reference.centers, rtol=1e-6, atol=1e-7)
+    for ours, reference in zip(fast.statistics, plain.statistics):
+        assert ours.pixel_count == reference.pixel_count
+        assert ours.mean_color == reference.mean_color
+        assert ours.centroid == pytest.approx(reference.centroid, rel=1e-9)
+        assert ours.compactness == pytest.approx(reference.compactness, rel=1e-6)
+
+
+def test_gray_level_image_is_at_most_256_rows(kmeans_rows):
+    # An 8-bit grayscale image has at most 256 colours, so k-means sees at
+    # most 256 weighted rows whatever its size; an RGB image with
+    # color="gray" sees one row per distinct gray *value*.
+    image = load_sample("coins")[:, :, 0]
+    result = segment(image, k=3, color="gray", position_weight=0, seed=0)
+    rows, weights = kmeans_rows[-1]
+    assert rows.shape == (len(np.unique(image)), 1) and len(rows) <= 256
+    assert weights.sum() == image.size
+    photo = data.astronaut()[::4, ::4]
+    segment(photo, k=3, color="gray", position_weight=0, seed=0)
+    rows, weights = kmeans_rows[-1]
+    gray = extract_features(photo, FeatureSpec(color="gray")).values
+    assert len(rows) <= len(np.unique(gray))
+    assert len(np.unique(rows)) == len(rows)  # equal gray values were merged
+    assert weights.sum() == photo.shape[0] * photo.shape[1]
+    assert result.labels.shape == image.shape
+
+
+def test_distinct_colours_rebuild_the_image_by_both_counting_methods(monkeypatch):
+    # colours[inverse] is the image, bit for bit; counts sum to the pixels;
+    # the bincount and the sorting method give the same sorted colours.
+    image = random_small_image()
+    rgb = check_image(image)
+    by_sorting = pipeline._distinct_colours(image, rgb)
+    monkeypatch.setattr(pipeline, "_BINCOUNT_FROM_PIXELS", 0)
+    by_counting = pipeline._distinct_colours(image, rgb)
+    for colours in (by_sorting, by_counting):
+        np.testing.assert_array_equal(colours.rgb[colours.inverse], rgb.reshape(-1, 3))
+        assert colours.counts.sum() == image.shape[0] * image.shape[1]
+        assert len(colours.counts) == len(np.unique(image.reshape(-1, 3), axis=0))
+    for got, expected in zip(by_counting, by_sorting):
+        np.testing.assert_array_equal(got, expected)
+    # A float copy with exactly the 8-bit levels takes the same path and key.
+    as_float = pipeline._distinct_colours(rgb, rgb)
+    np.testing.assert_array_equal(as_float.inverse, by_sorting.inverse)
+
+
+def test_float_image_finer_than_8_bits_uses_all_pixel_path(kmeans_rows):
+    # 0.5001 is not q / 255: no 8-bit key is exact, so every pixel is clustered.
+    image = np.full((6, 8), 0.5001)
+    image[:, 4:] = 0.25
+    assert pipeline._distinct_colours(image, check_image(image)) is None
+    result = segment(image, k=2, position_weight=0, seed=0)
+    assert kmeans_rows[-1][1] is None and len(kmeans_rows[-1][0]) == 48
+    assert [s.pixel_count for s in result.statistics] == [24, 24]
+
+
+def test_distinct_colour_path_counts_changed_pixels():
+    # n_changed of a weighted run counts rows; segment() recounts it in pixels.
+    image = data.astronaut()[::4, ::4]
+    result = segment(image, k=5, position_weight=0, seed=0)
+    assert result.states[0].n_changed == image.shape[0] * image.shape[1]
+    for before, after in zip(result.states, result.states[1:]):
+        assert after.n_changed == np.count_nonzero(after.labels != before.labels)
+        assert not after.labels.flags.writeable
+
+
+def test_distinct_colour_path_is_deterministic():
+    # Same image, parameters and seed: identical labels, states and inertia.
+    image = data.coffee()[::2, ::2]
+    a = segment(image, k=6, position_weight=0, seed=7)
+    b = segment(image, k=6, position_weight=0, seed=7)
+    assert len(a.states) == len(b.states)
+    for state_a, state_b in zip(a.states, b.states):
+        np.testing.assert_array_equal(state_a.labels, state_b.labels)
+        assert state_a.inertia == state_b.inertia
+
+
+@pytest.mark.parametrize("position_weight", [0, 0.3])
+def test_too_few_distinct_pixels_is_a_specific_error(two_colour_image, position_weight):
+    # k above the number of different pixels (in feature space) raises the
+    # image-worded subclass, on both paths; it is still a ValueError and a
+    # TooFewDistinctPointsError, and it survives pickling (for worker pools).
+    image = two_colour_image[:1, 24:26]  # 1 x 2 pixels, two colours
+    with pytest.raises(TooFewDistinctPixelsError, match=r"k=3 is more segments .* \(it has 2\)") as info:
+        segment(image, k=3, position_weight=position_weight)
+    error = info.value
+    assert isinstance(error, TooFewDistinctPointsError) and isinstance(error, ValueError)
+    assert (error.k, error.n_distinct) == (3, 2)
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is TooFewDistinctPixelsError and str(copy) == str(error)
