@@ -1,76 +1,116 @@
-"""The segment-statistics table as a pandas DataFrame, with colour swatches.
+"""The segment-statistics table as a pandas DataFrame, with named colours.
 
-Colours are shown as tiny PNG images (data URIs) that Streamlit's
-``column_config.ImageColumn`` draws in the cell: one swatch for the colour the
-segment is painted with (the colour-blind-safe palette), one for the mean
-colour of its pixels in the photo. No Streamlit here: tests call it directly.
+Each segment's colours are written as text, so a screen reader says a name
+and not an image address: ``colour`` is the name of the palette colour the
+segment is painted with ("orange"), ``mean colour`` the hex code of the mean
+colour of its pixels in the photo. :func:`statistics_styler` then paints
+those two cells in the colours they name (with black or white text, whichever
+contrasts more), which Streamlit's ``st.dataframe`` draws. No Streamlit here:
+tests call it directly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from segmentation import SegmentStats
-from segmentation.io import encode_png
-from segmentation.visualize import segment_colors
+from segmentation.visualize import color_names, segment_colors
 
-from .figures import data_uri
-
-__all__ = ["STAT_COLUMNS", "statistics_frame", "swatch_uri"]
+__all__ = ["COLOR_COLUMNS", "STAT_COLUMNS", "statistics_frame", "statistics_styler",
+           "text_color_for"]
 
 STAT_COLUMNS = ("colour", "segment", "pixels", "percent", "compactness", "mean colour",
-                "mean hex", "centroid row", "centroid col")
+                "centroid row", "centroid col")
+COLOR_COLUMNS = ("colour", "mean colour")  # the cells painted in their colour
 
 
-@lru_cache(maxsize=256)  # a run's swatches repeat: 12 palette colours, a few means
-def swatch_uri(red: int, green: int, blue: int, size: int = 16) -> str:
-    """A square of one colour as a PNG data URI.
-
-    Examples
-    --------
-    >>> swatch_uri(255, 0, 0).startswith("data:image/png;base64,")
-    True
-    """
-    square = np.empty((size, size, 3), dtype=np.uint8)
-    square[...] = (red, green, blue)
-    return data_uri(encode_png(square))
-
-
-def statistics_frame(stats: Sequence[SegmentStats]) -> pd.DataFrame:
-    """One row per segment: swatches, size, share, compactness, mean colour, centroid.
+def statistics_frame(stats: Sequence[SegmentStats], palette: str = "default") -> pd.DataFrame:
+    """One row per segment: colour name, size, share, compactness, mean colour, centroid.
 
     Parameters
     ----------
     stats : sequence of SegmentStats
         ``Segmentation.statistics``, segment 0 first.
+    palette : str, default "default"
+        The palette the overlay uses, a key of ``segmentation.visualize.PALETTES``.
 
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`STAT_COLUMNS`; ``colour`` and ``mean colour`` hold PNG
-        data URIs, ``percent`` is in 0..100.
+        Columns :data:`STAT_COLUMNS`; ``colour`` holds the palette colour's
+        name, ``mean colour`` a hex code, ``percent`` is in 0..100.
 
     Examples
     --------
     >>> frame = statistics_frame([SegmentStats(0, 3, 75.0, 0.1, (255, 0, 0), (1.0, 2.0)),
     ...                           SegmentStats(1, 1, 25.0, 0.0, (0, 0, 255), (0.0, 0.0))])
-    >>> frame["pixels"].tolist(), frame["mean hex"].tolist()
-    ([3, 1], ['#ff0000', '#0000ff'])
+    >>> frame["colour"].tolist(), frame["pixels"].tolist(), frame["mean colour"].tolist()
+    (['orange', 'sky blue'], [3, 1], ['#ff0000', '#0000ff'])
     """
-    palette = segment_colors(max(len(stats), 1))  # (k, 3): the overlay colours
+    names = color_names(max(len(stats), 1), palette)
     rows = [{
-        "colour": swatch_uri(*(int(c) for c in palette[s.label])),
+        "colour": names[s.label],
         "segment": s.label,
         "pixels": s.pixel_count,
         "percent": round(s.percentage, 2),
         "compactness": round(s.compactness, 4),
-        "mean colour": swatch_uri(*s.mean_color),
-        "mean hex": s.hex_color,
+        "mean colour": s.hex_color,
         "centroid row": round(s.centroid[0], 1),
         "centroid col": round(s.centroid[1], 1),
     } for s in stats]
     return pd.DataFrame(rows, columns=list(STAT_COLUMNS))
+
+
+def text_color_for(hex_color: str) -> str:
+    """Black or white, whichever contrasts more with the background ``hex_color`` (WCAG).
+
+    Examples
+    --------
+    >>> text_color_for("#F0E442"), text_color_for("#332288")
+    ('#000000', '#FFFFFF')
+    """
+    channels = np.array([int(hex_color[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+    linear = np.where(channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    luminance = float(linear @ [0.2126, 0.7152, 0.0722])  # WCAG relative luminance
+    # Contrast with black is (L + 0.05) / 0.05, with white 1.05 / (L + 0.05).
+    return "#000000" if (luminance + 0.05) ** 2 >= 1.05 * 0.05 else "#FFFFFF"
+
+
+def statistics_styler(frame: pd.DataFrame, palette: str = "default") -> Styler:
+    """The frame with its colour cells painted: palette colour and mean colour.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A :func:`statistics_frame` (its ``segment`` column picks the palette row).
+    palette : str, default "default"
+        The palette of the overlay.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        CSS ``background-color`` and ``color`` on the :data:`COLOR_COLUMNS` cells.
+
+    Examples
+    --------
+    >>> frame = statistics_frame([SegmentStats(0, 3, 75.0, 0.1, (0, 0, 0), (1.0, 2.0))])
+    >>> styler = statistics_styler(frame)
+    >>> "background-color: #e69f00" in styler.to_html()
+    True
+    """
+    palette_hex = ["#{:02x}{:02x}{:02x}".format(*color)
+                   for color in segment_colors(max(len(frame), 1), palette)]
+
+    def paint(column: pd.Series) -> list[str]:
+        if column.name == "colour":
+            backgrounds = [palette_hex[int(label)] for label in frame["segment"]]
+        else:
+            backgrounds = list(column)
+        return [f"background-color: {hex_color}; color: {text_color_for(hex_color)}"
+                for hex_color in backgrounds]
+
+    return frame.style.apply(paint, subset=list(COLOR_COLUMNS))
