@@ -39,10 +39,6 @@ __all__ = ["Segmentation", "TooFewDistinctPixelsError", "segment"]
 # order the segments.
 _LUMA = np.array([0.299, 0.587, 0.114])
 
-# From this many pixels on, distinct 24-bit colours are counted with one
-# bincount over all 2**24 possible colours (O(n), 2 x 134 MB of tables) rather
-# than by sorting the pixels (O(n log n)); both give the same sorted result.
-_BINCOUNT_FROM_PIXELS = 1 << 20
 # Pixels converted to colour keys per block, so no (n, 3) temporary is built.
 _KEY_CHUNK = 1 << 18
 
@@ -301,7 +297,7 @@ def _distinct_colours(image, rgb: np.ndarray) -> _Colours | None:
     that is only exact if every channel value is ``q / 255`` in float32 for
     an integer q, as check_image computes it; otherwise (finer levels) the
     caller uses the all-pixel path. Colours come out in increasing key
-    order, whichever way they are counted, so the result is deterministic.
+    order, so the result is deterministic.
     """
     pixels = rgb.reshape(-1, 3)  # (n, 3) float32 view
     n = pixels.shape[0]
@@ -322,20 +318,21 @@ def _distinct_colours(image, rgb: np.ndarray) -> _Colours | None:
             keys[start:stop] = q[:, 0] * 0x010101
         else:
             keys[start:stop] = (q[:, 0] << 16) | (q[:, 1] << 8) | q[:, 2]
-    if n >= _BINCOUNT_FROM_PIXELS:
-        counts = np.bincount(keys, minlength=1 << 24)  # (2**24,) pixels per possible colour
-        present = np.flatnonzero(counts)  # (m,) sorted keys
-        counts = counts[present]
-        index_of_key = np.zeros(1 << 24, dtype=np.intp)
-        index_of_key[present] = np.arange(present.size)
-        inverse = index_of_key[keys]
-        del index_of_key
-    else:
-        present, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    # Sorting 32-bit keys is fast (NumPy uses SIMD sorts); the sorted runs give
+    # each colour and its count, and a table over all 2**24 keys maps a key back
+    # to its colour's index: O(n) gathers instead of np.unique's argsort.
+    keys_sorted = np.sort(keys)
+    starts = np.flatnonzero(np.concatenate(([True], keys_sorted[1:] != keys_sorted[:-1])))
+    present = keys_sorted[starts]  # (m,) the distinct keys, increasing
+    counts = np.diff(np.append(starts, n))  # (m,) length of each run = pixels per colour
+    del keys_sorted
+    index_of_key = np.zeros(1 << 24, dtype=np.int32)  # 64 MB, only m entries used
+    index_of_key[present] = np.arange(present.size, dtype=np.int32)
+    inverse = index_of_key[keys]  # (n,) int32
     channels = np.stack([present >> 16, (present >> 8) & 255, present & 255], axis=1)
     colours = channels.astype(np.float32) / scale  # (m, 3), bit-identical to the pixels
     # intp, not int32: NumPy gathers with an intp index ~3x faster (no conversion).
-    return _Colours(colours, counts.astype(np.int64), inverse.reshape(-1).astype(np.intp, copy=False))
+    return _Colours(colours, counts.astype(np.int64), inverse.astype(np.intp))
 
 
 def _dark_to_bright(luma_sums, labels, k, counts=None) -> np.ndarray:
