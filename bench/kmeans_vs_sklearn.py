@@ -38,7 +38,8 @@ from threadpoolctl import threadpool_info
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from segmentation import FeatureSpec, extract_features, kmeans, kmeans_plusplus  # noqa: E402
+from segmentation import FeatureSpec, extract_features, kmeans_plusplus  # noqa: E402
+from segmentation.kmeans import kmeans  # noqa: E402
 
 SPEC = FeatureSpec(color="rgb", position=True, position_weight=0.3)
 

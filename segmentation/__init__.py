@@ -29,7 +29,9 @@ Examples
 from .export import ResultFile, export_files
 from .features import COLOR_SPACES, FeatureMatrix, FeatureSpec, extract_features
 from .io import ImageInfo, ImageLoadError, LoadedImage, encode_png, load_image, load_image_file
-from .kmeans import KMeansState, TooFewDistinctPointsError, kmeans, kmeans_iter, kmeans_plusplus
+# The function kmeans() is not re-exported here: `segmentation.kmeans` is the module
+# (import the function with `from segmentation.kmeans import kmeans`).
+from .kmeans import KMeansState, TooFewDistinctPointsError, kmeans_iter, kmeans_plusplus
 from .metrics import (
     GroundTruthScores,
     SegmentStats,
@@ -61,7 +63,6 @@ __all__ = [
     "encode_png",
     "export_files",
     "extract_features",
-    "kmeans",
     "kmeans_iter",
     "kmeans_plusplus",
     "load_image",

@@ -65,9 +65,18 @@ def check_choice(value, name: str, choices: Iterable[str]) -> str:
 
 
 def check_data_matrix(X, name: str = "X") -> np.ndarray:
+    """Check a data matrix as :func:`check_real_matrix` does; return it as C-contiguous float32."""
+    X = np.ascontiguousarray(check_real_matrix(X, name), dtype=np.float32)
+    if not np.isfinite(X).all():
+        raise ValueError(f"{name} has values too large for float32 (above 3.4e38)")
+    return X
+
+
+def check_real_matrix(X, name: str = "X") -> np.ndarray:
     """Check a data matrix: 2-D, real, finite, at least one row and column.
 
-    Returns a C-contiguous float32 copy-or-view of ``X``.
+    Returns ``X`` as an ndarray of its own real dtype (no float32 cast, so no
+    precision is lost before the caller decides how to compute).
     """
     X = np.asarray(X)
     if X.ndim != 2:
@@ -77,8 +86,7 @@ def check_data_matrix(X, name: str = "X") -> np.ndarray:
     if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)
             or X.dtype == bool):
         raise ValueError(f"{name} must hold real numbers, got dtype {X.dtype}")
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    if not np.isfinite(X).all():
+    if np.issubdtype(X.dtype, np.floating) and not np.isfinite(X).all():
         bad = int(np.size(X) - np.count_nonzero(np.isfinite(X)))
         raise ValueError(f"{name} contains {bad} NaN or infinite value(s); k-means needs finite numbers")
     return X

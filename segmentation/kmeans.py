@@ -15,12 +15,30 @@ repeating two steps that each can only lower the inertia:
 :class:`KMeansState` objects, one per iteration, so that an app can animate the
 convergence and a student can inspect any step. :func:`kmeans` runs it to the end.
 
-Two implementation choices keep the loop fast in pure NumPy without hiding the
-idea; each is commented where it is used:
+How this module is organised
+----------------------------
+:func:`assign_reference` and :func:`update_reference` are steps 1 and 2 written
+as the formulas of the lesson, a few lines each. ``algorithm="lloyd"`` runs the
+loop on exactly these two functions. The default, ``algorithm="hamerly"``, gives
+the *same labels in every iteration* much faster, with three tricks that are
+each explained where they are used and tested against the plain version:
 
-* the squared distance is expanded as ``||x - c||² = ||x||² - 2 x·c + ||c||²``,
-  so the assign step is one small matrix product per chunk of points;
-* points are processed in chunks, so no (n, k) float64 array is ever built.
+* **Bounds** (Hamerly 2010): every point keeps an upper bound on the distance to
+  its own centre and a lower bound on the distance to any other centre. When the
+  centres move a little, the triangle inequality updates the bounds, and a point
+  whose upper bound is below its lower bound provably keeps its label: after the
+  first few iterations almost no distance is computed at all.
+* **A fast distance with a certificate**: where distances must be computed, the
+  expansion ``||x - c||² = ||x||² - 2 x·c + ||c||²`` makes them one float32 matrix
+  product. Its rounding error is bounded; a point whose two nearest centres are
+  closer than that bound is re-checked with exact float64 differences, so ties
+  and near-ties go to the lower index exactly as in the plain version.
+* **Incremental means**: the per-cluster sums are kept in float64 and only the
+  points that changed cluster are added and subtracted.
+
+Before any of this the data are *centred*: each column is shifted by (a rounded
+value of) its mean. Distances do not change, but float32 numbers near 0 are far
+more precise than near 1e4, so data far from the origin are clustered exactly.
 
 References
 ----------
@@ -28,7 +46,9 @@ References
        Information Theory 28(2), 1982.
 .. [2] D. Arthur and S. Vassilvitskii, "k-means++: the advantages of careful
        seeding", Proceedings of SODA, 2007.
-.. [3] scikit-learn's ``sklearn/cluster/_kmeans.py``, whose conventions for
+.. [3] G. Hamerly, "Making k-means even faster", Proceedings of the SIAM
+       International Conference on Data Mining, 2010.
+.. [4] scikit-learn's ``sklearn/cluster/_kmeans.py``, whose conventions for
        ``tol``, empty clusters and greedy k-means++ we follow.
 """
 
@@ -41,19 +61,33 @@ import numpy as np
 
 from ._validation import (
     check_choice,
-    check_data_matrix,
     check_float,
     check_int,
     check_random_state,
+    check_real_matrix,
     check_sample_weight,
 )
 
-__all__ = ["KMeansState", "TooFewDistinctPointsError", "kmeans", "kmeans_iter", "kmeans_plusplus"]
+__all__ = [
+    "ALGORITHMS",
+    "KMeansState",
+    "TooFewDistinctPointsError",
+    "assign_reference",
+    "kmeans",
+    "kmeans_iter",
+    "kmeans_plusplus",
+    "update_reference",
+]
 
-# Points handled per block in the assign step: large enough that NumPy's
-# per-call overhead is negligible, small enough that the (k, chunk) block of
-# distances stays in the CPU cache.
+ALGORITHMS = ("hamerly", "lloyd")  # fast exact loop (default), plain textbook loop
+
+# Points handled per block: large enough that NumPy's per-call overhead is
+# negligible, small enough that a block's temporary arrays stay in the CPU cache.
 _CHUNK = 1 << 15
+# Unit roundoff of float32: every float32 operation is exact up to a relative 2**-24.
+_FLOAT32_ROUNDOFF = 2.0**-24
+# Centred values above this would overflow float32 once squared and summed.
+_MAX_ABS_VALUE = 1e18
 
 
 class TooFewDistinctPointsError(ValueError):
@@ -63,11 +97,11 @@ class TooFewDistinctPointsError(ValueError):
     terms (for an image: "fewer different pixels than segments").
     """
 
-    def __init__(self, k: int, n_distinct: int):
-        super().__init__(
+    def __init__(self, k: int, n_distinct: int, message: str | None = None):
+        super().__init__(message or (
             f"k={k} must be at most the number of distinct rows in X with positive weight, "
             f"which is {n_distinct}: there are not enough different points to make {k} clusters"
-        )
+        ))
         self.k = k  # the number of clusters asked for
         self.n_distinct = n_distinct  # distinct rows (with positive weight) available
 
@@ -76,8 +110,9 @@ class TooFewDistinctPointsError(ValueError):
 class KMeansState:
     """A snapshot of k-means after one iteration; immutable, arrays read-only.
 
-    The labels are always exactly the nearest-centre labels of ``centers``:
-    a state is the result of an *update* followed by an *assign*.
+    The labels are always exactly the nearest-centre labels of ``centers``
+    (ties to the lower index): a state is the result of an *update* followed
+    by an *assign*.
     """
 
     iteration: int  # 0 = the assignment to the initial centres
@@ -94,6 +129,85 @@ class KMeansState:
         return self.centers.shape[0]
 
 
+# ---------------------------------------------------------------------------
+# The lesson in plain NumPy: steps 1 and 2 as formulas. The fast loop further
+# down must give exactly the same labels (tests/test_kmeans.py checks it).
+# ---------------------------------------------------------------------------
+
+
+def assign_reference(X, centers) -> np.ndarray:
+    """Step 1, assign: the index of each row's nearest centre (ties: lower index).
+
+    Parameters
+    ----------
+    X : (n, d) array_like of float
+    centers : (k, d) array_like of float
+
+    Returns
+    -------
+    labels : (n,) ndarray of int64
+
+    Examples
+    --------
+    >>> assign_reference([[0.0], [1.1], [2.0]], [[0.0], [2.0]]).tolist()
+    [0, 1, 1]
+    """
+    X = np.asarray(X, dtype=np.float64)
+    centers = np.asarray(centers, dtype=np.float64)
+    distances = ((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)  # (n, k) ||x - c||²
+    return distances.argmin(axis=1)  # argmin keeps the first of equal values
+
+
+def update_reference(X, labels, centers, sample_weight=None) -> np.ndarray:
+    """Step 2, update: each centre moves to the (weighted) mean of its rows.
+
+    A cluster with no rows takes the row farthest from its own centre (ties:
+    lower row index), which leaves its old cluster; several empty clusters
+    take the farthest rows in turn. A cluster left with no weight keeps its
+    centre.
+
+    Parameters
+    ----------
+    X : (n, d) array_like of float
+    labels : (n,) array_like of int
+        The assignment to ``centers``.
+    centers : (k, d) array_like of float
+    sample_weight : (n,) array_like of float, optional
+
+    Returns
+    -------
+    new_centers : (k, d) ndarray of float64
+
+    Examples
+    --------
+    >>> update_reference([[0.0], [1.0], [5.0]], [0, 0, 0], [[0.0], [9.0]]).tolist()
+    [[0.5], [5.0]]
+    """
+    X = np.asarray(X, dtype=np.float64)
+    centers = np.asarray(centers, dtype=np.float64)
+    labels = np.array(labels, dtype=np.int64)  # a copy: empty clusters take rows
+    weights = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
+    k = len(centers)
+    mass = np.bincount(labels, weights=weights, minlength=k)
+    empty = np.flatnonzero(mass == 0)
+    if empty.size:
+        own_distance = ((X - centers[labels]) ** 2).sum(axis=1)  # (n,)
+        farthest_first = np.lexsort((np.arange(len(X)), -own_distance))
+        farthest_first = farthest_first[weights[farthest_first] > 0]
+        labels[farthest_first[: empty.size]] = empty[: len(farthest_first)]
+    new_centers = centers.copy()
+    for j in range(k):
+        members = labels == j
+        if weights[members].sum() > 0:
+            new_centers[j] = (weights[members, None] * X[members]).sum(axis=0) / weights[members].sum()
+    return new_centers
+
+
+# ---------------------------------------------------------------------------
+# Public entry points
+# ---------------------------------------------------------------------------
+
+
 def kmeans_iter(
     X,
     k: int,
@@ -103,6 +217,7 @@ def kmeans_iter(
     tol: float = 1e-4,
     seed: int | np.random.Generator | None = None,
     sample_weight=None,
+    algorithm: str = "hamerly",
 ) -> Iterator[KMeansState]:
     """Run Lloyd's k-means, yielding the state after every iteration.
 
@@ -113,13 +228,14 @@ def kmeans_iter(
     Parameters
     ----------
     X : (n, d) array_like of float
-        The rows to cluster. Computed in float32; must be finite.
+        The rows to cluster; finite. Each column is first shifted by about its
+        mean (distances do not change), then computed in float32.
     k : int
         Number of clusters, from 1 to the number of distinct rows of ``X``.
     init : {"k-means++", "random"} or (k, d) array_like, optional
         How to choose the starting centres: greedy k-means++ (see
-        :func:`kmeans_plusplus`), ``k`` distinct rows drawn uniformly at
-        random (Forgy's method), or the centres themselves.
+        :func:`kmeans_plusplus`), ``k`` distinct rows drawn at random in
+        proportion to their weight (Forgy's method), or the centres themselves.
     max_iter : int, optional
         Maximum number of update+assign steps after iteration 0. With 0, only
         the initial assignment is yielded.
@@ -127,13 +243,20 @@ def kmeans_iter(
         Relative tolerance on centre movement. The run has converged when
         ``center_shift <= tol * mean(per-feature variance of X)``, the
         definition scikit-learn uses, so ``tol`` does not depend on the scale
-        of the features. It has also converged when no label changes.
+        of the features (the variance is weighted by ``sample_weight``). It has
+        also converged when no label changes.
     seed : int, numpy.random.Generator or None, optional
         Source of randomness for the initialisation. The same int gives the
         same centres and therefore the same labels.
     sample_weight : (n,) array_like of float, optional
         Non-negative weight of each row: a row of weight 2 counts as two
-        identical rows in the means and in the inertia.
+        identical rows in the means, the inertia, the initialisation and the
+        variance that scales ``tol``.
+    algorithm : {"hamerly", "lloyd"}, optional
+        ``"hamerly"`` (default) prunes distance computations with bounds;
+        ``"lloyd"`` runs :func:`assign_reference` and :func:`update_reference`
+        as written (slow, memory (n, k, d), for teaching and testing). Both
+        give the same labels in every state.
 
     Yields
     ------
@@ -144,10 +267,11 @@ def kmeans_iter(
     Raises
     ------
     ValueError
-        If ``X`` is not a finite 2-D array, ``k`` is below 1 or above the
-        number of distinct rows with positive weight, ``init`` is unknown or
-        of the wrong shape, ``max_iter`` or ``tol`` is negative, or
-        ``sample_weight`` has the wrong shape, negative values or is all zero.
+        If ``X`` is not a finite 2-D real array or its values are too large or
+        too close together for float32, ``k`` is below 1, ``init`` is unknown
+        or of the wrong shape, ``max_iter`` or ``tol`` is negative,
+        ``algorithm`` is unknown, or ``sample_weight`` has the wrong shape,
+        negative values or is all zero.
     TooFewDistinctPointsError
         A ``ValueError``: ``k`` exceeds the number of distinct rows.
     TypeError
@@ -157,9 +281,9 @@ def kmeans_iter(
     Notes
     -----
     Input is validated when this function is called, not when the first
-    state is requested. If a cluster loses all its rows, its centre is moved
-    to the row farthest from its own centre (scikit-learn's policy), so a
-    centre is never NaN.
+    state is requested. If a cluster loses all its rows, it takes the row
+    farthest from its own centre (scikit-learn's policy), so a centre is never
+    NaN. The inertia never increases from one state to the next.
 
     Examples
     --------
@@ -170,14 +294,14 @@ def kmeans_iter(
     >>> states[-1].centers.tolist()
     [[0.25, 0.0], [0.75, 1.0]]
     """
-    X = check_data_matrix(X)
-    k = check_int(k, "k", low=1)
-    weights = check_sample_weight(sample_weight, X.shape[0])
-    _check_enough_distinct_rows(X, k, weights)
+    data = _prepare(X, k, sample_weight)
     max_iter = check_int(max_iter, "max_iter", low=0)
     tol = check_float(tol, "tol", low=0.0)
-    centers = _initial_centers(X, k, init, check_random_state(seed), weights)
-    return _lloyd(X, centers, max_iter=max_iter, tol=tol, weights=weights)
+    algorithm = check_choice(algorithm, "algorithm", ALGORITHMS)
+    centers = _initial_centers(data, init, check_random_state(seed))  # centred coordinates
+    shift_threshold = tol * data.mean_variance  # scikit-learn's convention: tol is relative
+    loop = _lloyd_plain if algorithm == "lloyd" else _lloyd_hamerly
+    return loop(data, centers, max_iter, shift_threshold)
 
 
 def kmeans(X, k: int, **kwargs) -> KMeansState:
@@ -215,7 +339,9 @@ def kmeans_plusplus(
     distance to the nearest centre chosen so far: far rows are likely, rows
     already well covered are not. The *greedy* variant draws
     ``n_local_trials`` candidates and keeps the one that lowers the inertia
-    most.
+    most. Rows that duplicate a chosen centre are never drawn; if only such
+    rows (or rows within float32 rounding of them) are left, the next centre
+    is drawn among the rows not chosen yet.
 
     Parameters
     ----------
@@ -248,172 +374,378 @@ def kmeans_plusplus(
     >>> centers.shape
     (2, 2)
     """
-    X = check_data_matrix(X)
-    k = check_int(k, "k", low=1)
-    weights = check_sample_weight(sample_weight, X.shape[0])
-    _check_enough_distinct_rows(X, k, weights)
+    data = _prepare(X, k, sample_weight)
     if n_local_trials is not None:
         n_local_trials = check_int(n_local_trials, "n_local_trials", low=1)
-    return _kmeans_plusplus(X, k, check_random_state(seed), weights, n_local_trials)
+    rows = _kmeans_plusplus(data, check_random_state(seed), n_local_trials)
+    return np.asarray(data.original[rows], dtype=np.float64)
 
 
 # ---------------------------------------------------------------------------
-# The algorithm. Private helpers below assume validated input: X is a finite,
-# C-contiguous float32 (n, d) array, weights is None or a (n,) float64 array.
+# Preparing the data: validate, centre, cast to float32 once.
 # ---------------------------------------------------------------------------
 
 
-def _lloyd(X, centers, *, max_iter, tol, weights) -> Iterator[KMeansState]:
-    """Lloyd's loop as a generator: the textbook page of this module."""
-    n, d = X.shape
-    # Features as rows (d, n), so each feature is contiguous (see _assign), plus
-    # one last row of weights: summing the columns of `weighted_rows` per
-    # cluster gives each cluster's weighted sums and, in the last column, its
-    # mass (its row count when unweighted).
-    weighted_rows = np.empty((d + 1, n), dtype=np.float32)
-    weighted_rows[:d] = X.T
-    weighted_rows[d] = 1.0 if weights is None else weights
-    XT = weighted_rows[:d]  # (d, n) view
-    if weights is not None:
-        XT = XT.copy()
-        weighted_rows[:d] *= weighted_rows[d]
-    x_sq = np.einsum("ij,ij->j", XT, XT)  # (n,) ||x||², reused by every assign step
-    # scikit-learn's convention: tol is relative to the data's spread.
-    variances = [np.var(feature, dtype=np.float64) for feature in XT]  # one row at a time
-    shift_threshold = tol * float(np.mean(variances))
+@dataclass(frozen=True)
+class _Data:
+    """Validated, centred data shared by the loops and the initialisations."""
 
-    # Step 1, assign: every row to its nearest initial centre.
-    labels, sq_dist = _assign(XT, x_sq, centers)
-    yield _freeze(0, centers, labels, _inertia(sq_dist, weights), 0.0, X.shape[0], False)
+    original: np.ndarray  # (n, d) the validated input, any real dtype
+    XT: np.ndarray  # (d, n) float32, centred, features as rows (see _nearest_two)
+    x_sq: np.ndarray  # (n,) float32, ||x||² of every centred row
+    offset: np.ndarray  # (d,) float64, what was subtracted from every row
+    weights: np.ndarray | None  # (n,) float64 or None (all rows weigh 1)
+    k: int  # number of clusters
+    mean_variance: float  # mean over features of the (weighted) variance
+    max_norm: float  # largest ||x|| of a centred row; scales rounding margins
 
+    def rows(self, index) -> np.ndarray:
+        """Centred rows ``index`` as a (m, d) float64 array."""
+        # C order, so that the float64 sums below add in the same order as the
+        # reference functions do on an ordinary (n, d) array.
+        return np.ascontiguousarray(np.take(self.XT, index, axis=1).T, dtype=np.float64)
+
+
+def _prepare(X, k, sample_weight) -> _Data:
+    """Validate the public arguments shared by every entry point and centre X."""
+    original = check_real_matrix(X)
+    k = check_int(k, "k", low=1)
+    weights = check_sample_weight(sample_weight, original.shape[0])
+    offset = _centring_offset(original)
+    XT = np.empty(original.shape[::-1], dtype=np.float32)  # (d, n)
+    for start in range(0, original.shape[0], _CHUNK):  # chunks: no full float64 copy
+        block = original[start:start + _CHUNK]
+        if block.dtype == np.float32:
+            XT[:, start:start + _CHUNK] = (block - offset.astype(np.float32)).T
+        else:
+            XT[:, start:start + _CHUNK] = (block.astype(np.float64) - offset).T
+    largest = max(float(XT.max()), -float(XT.min()))
+    if not largest < _MAX_ABS_VALUE:
+        raise ValueError(
+            f"X has values up to {largest:.3g} away from its column means; k-means computes "
+            f"in float32, which needs them below {_MAX_ABS_VALUE:.0e}: rescale X"
+        )
+    _check_enough_distinct_rows(original, XT, k, weights)
+    x_sq = np.einsum("ij,ij->j", XT, XT)
+    variances = [_variance(feature, weights) for feature in XT]  # one feature at a time
+    return _Data(original, XT, x_sq, offset, weights, k, float(np.mean(variances)),
+                 float(np.sqrt(x_sq.max(initial=0.0))))
+
+
+def _centring_offset(X) -> np.ndarray:
+    """What to subtract from each column: 0, or its mean rounded to a coarse grid.
+
+    Centring is for columns far from the origin compared with their spread,
+    where float32 would lose the differences between rows; a column already
+    near the origin is left alone, so no two distinct float32 rows can merge.
+    The mean is rounded to a power of two near the column's spread, which
+    keeps integer data integer (exact ties stay exact ties).
+    """
+    mean = np.mean(X, axis=0, dtype=np.float64)
+    spread = np.max(X, axis=0).astype(np.float64) - np.min(X, axis=0)
+    grid = np.exp2(np.floor(np.log2(np.where(spread > 0, spread, 1.0)))) / 16
+    far = np.abs(mean) > 4 * spread
+    offset = np.where(spread > 0, np.round(mean / grid) * grid, np.asarray(X[0], np.float64))
+    offset = np.where(far, offset, 0.0)
+    if X.dtype == np.float32:  # subtract what float32 can hold, and report that
+        offset = offset.astype(np.float32).astype(np.float64)
+    return offset
+
+
+def _variance(feature, weights) -> float:
+    """Variance of one float32 feature row, weighted, accumulated in float64."""
+    if weights is None:
+        return float(np.var(feature, dtype=np.float64))
+    mean = float(np.dot(weights, feature)) / weights.sum()
+    return float(np.dot(weights, (feature - mean) ** 2)) / weights.sum()
+
+
+# ---------------------------------------------------------------------------
+# The plain loop: assign_reference and update_reference, as in the lesson.
+# ---------------------------------------------------------------------------
+
+
+def _lloyd_plain(data: _Data, centers, max_iter, shift_threshold) -> Iterator[KMeansState]:
+    """Lloyd's loop on the reference steps; a state is update then assign."""
+    X = data.rows(np.arange(data.XT.shape[1]))  # (n, d) float64, centred
+    labels = assign_reference(X, centers)  # step 1 on the initial centres
+    yield _freeze(data, 0, centers, labels, _plain_inertia(X, labels, centers, data.weights),
+                  0.0, len(labels), False)
     for iteration in range(1, max_iter + 1):
-        # Step 2, update: every centre to the (weighted) mean of its rows.
-        new_centers = _update(XT, weighted_rows, weights, labels, centers, sq_dist)
+        new_centers = update_reference(X, labels, centers, data.weights)  # step 2
         shift = float(np.sum((new_centers - centers) ** 2))
-        # Step 1 again, assign: rows follow the centres that moved.
-        new_labels, sq_dist = _assign(XT, x_sq, new_centers)
+        new_labels = assign_reference(X, new_centers)  # step 1
         n_changed = int(np.count_nonzero(new_labels != labels))
-        # Step 3, converge: nothing moves any more, or the centres barely do.
-        converged = n_changed == 0 or shift <= shift_threshold
-        yield _freeze(iteration, new_centers, new_labels, _inertia(sq_dist, weights),
+        converged = n_changed == 0 or shift <= shift_threshold  # step 3
+        yield _freeze(data, iteration, new_centers, new_labels,
+                      _plain_inertia(X, new_labels, new_centers, data.weights),
                       shift, n_changed, converged)
         if converged:
             return
         centers, labels = new_centers, new_labels
 
 
-def _assign(XT, x_sq, centers) -> tuple[np.ndarray, np.ndarray]:
-    """Label each column of XT (d, n) with its nearest centre.
+def _plain_inertia(X, labels, centers, weights) -> float:
+    """sum_i w_i ||x_i - c_(label i)||², with differences in float64."""
+    sq_dist = ((X - centers[labels]) ** 2).sum(axis=1)
+    return float(sq_dist.sum() if weights is None else weights @ sq_dist)
 
-    Returns the labels (n,) and the squared distance (n,) float32 of each row
-    to its centre.
+
+# ---------------------------------------------------------------------------
+# The fast loop (Hamerly 2010). Same states as _lloyd_plain; helpers below
+# assume validated, centred input (a _Data).
+# ---------------------------------------------------------------------------
+
+
+def _lloyd_hamerly(data: _Data, centers, max_iter, shift_threshold) -> Iterator[KMeansState]:
+    """Lloyd's loop with bounds that skip the distances that cannot matter.
+
+    For every row i with label a(i) we keep
+        upper[i] >= ||x_i - c_a(i)||           (distance to its own centre)
+        lower[i] <= min_{j != a(i)} ||x_i - c_j||  (to every other centre).
+    A row with upper < lower cannot change label. When centre j moves by
+    move[j], the triangle inequality keeps both bounds true after
+        upper += move[a(i)],   lower -= max_j move[j].
     """
-    k, n = centers.shape[0], XT.shape[1]
-    # ||x - c||² = ||x||² - 2 x·c + ||c||². The ||x||² term is the same for every
-    # centre, so the nearest centre only needs -2 x·c + ||c||²: one (k, d) @ (d, m)
-    # product per chunk. This layout (k x d times d x m) is several times faster
-    # in OpenBLAS than the tall-skinny (m x d) @ (d x k).
-    minus_two_c = (-2.0 * centers).astype(np.float32)  # (k, d)
-    c_sq = np.einsum("ij,ij->i", centers, centers).astype(np.float32)[:, None]  # (k, 1)
-    labels = np.empty(n, dtype=_label_dtype(k))
-    sq_dist = np.empty(n, dtype=np.float32)
-    m = min(_CHUNK, n)
-    block = np.empty((k, m), dtype=np.float32)
-    closer, candidate = np.empty(m, dtype=bool), np.empty(m, dtype=labels.dtype)
-    label_type = labels.dtype.type  # keep the arithmetic below in the small label type
-    for start in range(0, n, _CHUNK):
-        stop = min(start + _CHUNK, n)
-        size = stop - start
-        partial = block[:, :size]  # (k, m) squared distances minus ||x||²
-        np.matmul(minus_two_c, XT[:, start:stop], out=partial)
-        partial += c_sq
-        # Running minimum over the k centres, one cheap pass per centre (an
-        # argmin across the rows of `partial` is ~10x slower in NumPy).
-        best, best_label = partial[0].copy(), labels[start:stop]
-        best_label[:] = 0
-        for j in range(1, k):
-            np.less(partial[j], best, out=closer[:size])  # strict: ties keep the lower index
-            # Label j only ever replaces a smaller label, so "where closer, j"
-            # is max(label, closer * j): two branch-free passes, much faster
-            # than a masked assignment.
-            np.multiply(closer[:size], label_type(j), out=candidate[:size])
-            np.maximum(best_label, candidate[:size], out=best_label)
-            np.minimum(best, partial[j], out=best)
-        np.add(best, x_sq[start:stop], out=sq_dist[start:stop])
-    # Rounding in the expansion can leave tiny negatives where x == c.
-    np.maximum(sq_dist, 0.0, out=sq_dist)
-    return labels, sq_dist
+    labels, upper, lower = _assign_all(data, centers)  # step 1 on the initial centres
+    totals = _ClusterTotals.from_labels(data, labels)
+    yield _freeze(data, 0, centers, labels, totals.inertia(centers), 0.0, len(labels), False)
+
+    for iteration in range(1, max_iter + 1):
+        # Step 2, update: the means, from sums kept up to date incrementally.
+        new_centers = totals.means(centers)
+        empty = np.flatnonzero(totals.count == 0)
+        if empty.size:
+            new_centers = _relocate_empty_clusters(data, empty, labels, centers, totals)
+        moves = np.sqrt(np.sum((new_centers - centers) ** 2, axis=1))  # (k,)
+        shift = float(np.sum(moves**2))
+        # Step 1, assign, pruned by the bounds; only changed rows are returned.
+        new_labels = labels.copy()
+        changed = _assign_pruned(data, new_centers, moves, new_labels, upper, lower)
+        totals.move_rows(data, changed, labels[changed], new_labels[changed])
+        # Step 3, converge.
+        converged = changed.size == 0 or shift <= shift_threshold
+        yield _freeze(data, iteration, new_centers, new_labels, totals.inertia(new_centers),
+                      shift, int(changed.size), converged)
+        if converged:
+            return
+        centers, labels = new_centers, new_labels
 
 
-def _update(XT, weighted_rows, weights, labels, centers, sq_dist) -> np.ndarray:
-    """New centres (k, d): the weighted mean of each cluster's rows.
+def _margin(data: _Data) -> float:
+    """Slack for float64 rounding in the bounds, far below any real distance."""
+    return 1e-9 * max(data.max_norm, np.finfo(np.float64).tiny)
 
-    An empty cluster takes the row farthest from its own centre (using
-    ``sq_dist``, the distances of the assignment that produced ``labels``);
-    that row is taken out of the cluster it came from.
-    """
+
+def _assign_pruned(data, centers, moves, labels, upper, lower) -> np.ndarray:
+    """Update bounds and labels in place for new ``centers``; return changed rows."""
     k = centers.shape[0]
-    totals = _cluster_sums(weighted_rows, labels, k)  # (k, d + 1) float64
-    sums, mass = totals[:, :-1], totals[:, -1]  # (k, d) weighted sums, (k,) masses
-    empty = np.flatnonzero(mass == 0)
-    if empty.size:
-        _relocate_empty_clusters(empty, XT, weights, labels, sq_dist, sums, mass)
-    new_centers = centers.copy()
-    has_mass = mass > 0  # a degenerate donor that lost its last row keeps its centre
-    new_centers[has_mass] = sums[has_mass] / mass[has_mass, None]
-    return new_centers
+    margin = _margin(data)
+    # Half the distance from each centre to its nearest other centre: a row
+    # closer than that to its own centre is closer to it than to any other.
+    between = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
+    np.fill_diagonal(between, np.inf)
+    half_gap = between.min(axis=1) / 2 if k > 1 else np.full(1, np.inf)
+    max_move = float(moves.max())
+    changed = []
+    for start in range(0, labels.size, _CHUNK):  # chunks keep the bound arrays in cache
+        stop = min(start + _CHUNK, labels.size)
+        own = labels[start:stop]
+        up, low = upper[start:stop], lower[start:stop]  # views: updated in place
+        up += moves[own]
+        low -= max_move
+        bound = np.maximum(half_gap[own], low)
+        suspects = np.flatnonzero(up + margin >= bound)
+        if suspects.size == 0:
+            continue
+        # Tighten the upper bound with the exact distance to the own centre.
+        rows = start + suspects
+        exact = np.sqrt(((data.rows(rows) - centers[own[suspects]]) ** 2).sum(axis=1))
+        up[suspects] = exact + margin
+        still = exact + margin >= bound[suspects]
+        rows = rows[still]
+        if rows.size == 0:
+            continue
+        new, new_up, new_low = _assign_rows(data, rows, centers)
+        upper[rows], lower[rows] = new_up, new_low
+        moved = rows[new != labels[rows]]
+        labels[rows] = new
+        changed.append(moved)
+    return np.concatenate(changed) if changed else np.empty(0, dtype=np.intp)
 
 
-def _cluster_sums(weighted_rows, labels, k) -> np.ndarray:
-    """Column sums of ``weighted_rows`` (p, n) per cluster: a (k, p) float64 array.
-
-    With the one-hot matrix H (k, m), H[j, i] = 1 when row i is in cluster j,
-    the per-cluster sums of a chunk are the matrix product H @ rows: the same
-    numbers as adding row by row, but BLAS does the adding. Chunks are summed
-    in float64.
-    """
-    n = labels.shape[0]
-    totals = np.zeros((k, weighted_rows.shape[0]))
-    cluster_ids = np.arange(k, dtype=labels.dtype)[:, None]  # (k, 1)
-    one_hot = np.empty((k, min(_CHUNK, n)), dtype=np.float32)
+def _assign_all(data: _Data, centers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels (n,) and bounds (n,) float64 of every row, for the initial centres."""
+    n = data.XT.shape[1]
+    labels = np.empty(n, dtype=_label_dtype(centers.shape[0]))
+    upper, lower = np.empty(n), np.empty(n)
     for start in range(0, n, _CHUNK):
-        stop = min(start + _CHUNK, n)
-        chunk_hot = one_hot[:, : stop - start]
-        np.equal(labels[start:stop], cluster_ids, out=chunk_hot, casting="unsafe")
-        totals += chunk_hot @ weighted_rows[:, start:stop].T  # (k, m) @ (m, p)
-    return totals
+        rows = np.arange(start, min(start + _CHUNK, n))
+        labels[rows], upper[rows], lower[rows] = _assign_rows(data, rows, centers)
+    return labels, upper, lower
 
 
-def _relocate_empty_clusters(empty, XT, weights, labels, sq_dist, sums, mass) -> None:
-    """Give each empty cluster one far-away row; updates sums and mass in place."""
-    candidates = sq_dist if weights is None else np.where(weights > 0, sq_dist, -1.0)
-    m = empty.size
-    # The m farthest rows, ordered by distance then index so the choice is deterministic.
-    farthest = np.argpartition(candidates, -m)[-m:]
-    farthest = farthest[np.lexsort((farthest, -candidates[farthest]))]
+def _assign_rows(data: _Data, rows, centers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Certified nearest centre of ``rows``, with upper and lower distance bounds.
+
+    The float32 expansion gives every squared distance up to an error of at
+    most ``err = (d + 8) * 2**-23 * (||x|| + max ||c||)²`` (a dot product of
+    length d is exact to d roundoffs of ``||x|| ||c||``; the additions cost a few
+    more; we take twice that). So when the second-nearest centre is more than
+    ``2 * err`` farther than the nearest, the nearest is certain; otherwise
+    the row is recomputed exactly with float64 differences, exactly as
+    :func:`assign_reference` does, so ties go to the lower index.
+    """
+    contiguous = rows.size and rows[-1] - rows[0] + 1 == rows.size  # rows are sorted
+    XT = data.XT[:, rows[0]:rows[-1] + 1] if contiguous else np.take(data.XT, rows, axis=1)
+    x_sq = data.x_sq[rows]
+    labels, nearest, second = _nearest_two(XT, x_sq, centers)  # float32 squared distances
+    d = centers.shape[1]
+    reach = np.sqrt(x_sq.astype(np.float64)) + float(np.sqrt(np.max(np.sum(centers**2, axis=1))))
+    err = (d + 8) * 2 * _FLOAT32_ROUNDOFF * reach**2
+    nearest, second = nearest.astype(np.float64), second.astype(np.float64)
+    unsure = np.flatnonzero(second - nearest <= 2 * err)
+    if unsure.size:
+        distances = ((data.rows(rows[unsure])[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+        labels[unsure] = distances.argmin(axis=1)
+        two = np.sort(distances, axis=1)[:, :2] if centers.shape[0] > 1 else \
+            np.column_stack([distances[:, 0], np.full(unsure.size, np.inf)])
+        nearest[unsure], second[unsure] = two[:, 0], two[:, 1]
+        err[unsure] = 0.0
+    upper = np.sqrt(nearest + err)
+    lower = np.sqrt(np.maximum(second - err, 0.0))
+    return labels, upper, lower
+
+
+def _nearest_two(XT, x_sq, centers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest centre and the two smallest squared distances (float32) of each column."""
+    k, m = centers.shape[0], XT.shape[1]
+    # ||x - c||² = ||x||² - 2 x·c + ||c||². The ||x||² term is the same for every
+    # centre, so comparing centres needs only -2 x·c + ||c||²: one (k, d) @ (d, m)
+    # product, a layout several times faster in OpenBLAS than (m, d) @ (d, k).
+    partial = (-2.0 * centers).astype(np.float32) @ XT  # (k, m)
+    partial += np.einsum("ij,ij->i", centers, centers).astype(np.float32)[:, None]
+    labels = np.zeros(m, dtype=_label_dtype(k))
+    best = partial[0].copy()
+    second = np.full(m, np.inf, dtype=np.float32)
+    closer = np.empty(m, dtype=bool)
+    candidate = np.empty(m, dtype=labels.dtype)
+    label_type = labels.dtype.type
+    for j in range(1, k):  # a running minimum: an argmin over k rows is ~10x slower
+        np.less(partial[j], best, out=closer)  # strict: ties keep the lower index
+        # Label j only ever replaces a smaller label, so "where closer, j" is
+        # max(label, closer * j): two branch-free passes.
+        np.multiply(closer, label_type(j), out=candidate)
+        np.maximum(labels, candidate, out=labels)
+        # The new second smallest is min(second, max(best, d_j)).
+        np.minimum(second, np.maximum(best, partial[j]), out=second)
+        np.minimum(best, partial[j], out=best)
+    best += x_sq
+    second += x_sq
+    np.maximum(best, 0.0, out=best)  # rounding can leave tiny negatives where x == c
+    return labels, best, second
+
+
+class _ClusterTotals:
+    """Per-cluster sums kept exactly in float64, updated only by rows that move.
+
+    With them the inertia needs no pass over the rows: for cluster j with
+    weighted sums S_j = sum w x, mass M_j = sum w and Q_j = sum w ||x||²,
+        sum_{i in j} w_i ||x_i - c||² = Q_j - 2 c·S_j + M_j ||c||²,
+    accurate because the data are centred and the sums are float64.
+    """
+
+    def __init__(self, sums, mass, sq_sums, count):
+        self.sums = sums  # (k, d) float64, weighted sum of each cluster's rows
+        self.mass = mass  # (k,) float64, weight of each cluster
+        self.sq_sums = sq_sums  # (k,) float64, weighted sum of ||x||²
+        self.count = count  # (k,) int64, rows with positive weight: 0 = empty, exactly
+
+    @classmethod
+    def from_labels(cls, data: _Data, labels) -> _ClusterTotals:
+        k = data.k
+        totals = cls(np.zeros((k, data.XT.shape[0])), np.zeros(k), np.zeros(k),
+                     np.zeros(k, dtype=np.int64))
+        totals._add(data, np.arange(labels.size), labels, +1)
+        return totals
+
+    def _add(self, data, rows, labels, sign) -> None:
+        k = self.count.size
+        for start in range(0, rows.size, 8 * _CHUNK):
+            part, lab = rows[start:start + 8 * _CHUNK], labels[start:start + 8 * _CHUNK]
+            w = np.ones(part.size) if data.weights is None else data.weights[part]
+            X = data.rows(part)  # (m, d) float64
+            for f in range(X.shape[1]):
+                self.sums[:, f] += sign * np.bincount(lab, weights=w * X[:, f], minlength=k)
+            self.mass += sign * np.bincount(lab, weights=w, minlength=k)
+            self.sq_sums += sign * np.bincount(lab, weights=w * np.einsum("ij,ij->i", X, X),
+                                               minlength=k)
+            self.count += sign * np.bincount(lab[w > 0], minlength=k)
+        # A cluster with no rows has sums of exactly 0, not rounding residue.
+        empty = self.count == 0
+        self.sums[empty], self.mass[empty], self.sq_sums[empty] = 0.0, 0.0, 0.0
+
+    def move_rows(self, data, rows, old_labels, new_labels) -> None:
+        """Rows ``rows`` left clusters ``old_labels`` for ``new_labels``."""
+        if rows.size:
+            self._add(data, rows, old_labels, -1)
+            self._add(data, rows, new_labels, +1)
+
+    def means(self, centers) -> np.ndarray:
+        """Weighted means; a cluster without weight keeps its centre."""
+        new_centers = centers.copy()
+        full = (self.count > 0) & (self.mass > 0)
+        new_centers[full] = self.sums[full] / self.mass[full, None]
+        return new_centers
+
+    def inertia(self, centers) -> float:
+        per_cluster = (self.sq_sums - 2 * np.einsum("ij,ij->i", centers, self.sums)
+                       + self.mass * np.einsum("ij,ij->i", centers, centers))
+        return float(np.sum(np.maximum(per_cluster, 0.0)))
+
+
+def _relocate_empty_clusters(data, empty, labels, centers, totals) -> np.ndarray:
+    """New centres when clusters ``empty`` have no rows (see update_reference).
+
+    Each empty cluster takes one of the rows farthest from their own centre;
+    the donor's mean is computed without that row. ``totals`` stays as it is:
+    it describes ``labels``, and the next assign moves the rows.
+    """
+    n = labels.size
+    own = np.empty(n)
+    for start in range(0, n, _CHUNK):  # exact float64 distances, as in the reference
+        rows = np.arange(start, min(start + _CHUNK, n))
+        own[rows] = ((data.rows(rows) - centers[labels[rows]]) ** 2).sum(axis=1)
+    if data.weights is not None:
+        own[data.weights == 0] = -np.inf  # never take a row without weight
+    # The m farthest rows, ties by index: everything at or above the m-th largest
+    # distance, sorted, so a tie at the boundary is decided by index too.
+    m = min(empty.size, n)
+    threshold = np.partition(own, n - m)[n - m]
+    candidates = np.flatnonzero(own >= threshold)
+    farthest = candidates[np.lexsort((candidates, -own[candidates]))][:m]
+    farthest = farthest[own[farthest] > -np.inf]
+    sums, mass, count = totals.sums.copy(), totals.mass.copy(), totals.count.copy()
     for cluster, row in zip(empty, farthest):
-        w = 1.0 if weights is None else float(weights[row])
-        x = XT[:, row].astype(np.float64) * w
+        w = 1.0 if data.weights is None else float(data.weights[row])
+        x = data.rows(np.array([row]))[0] * w  # subtract exactly what from_labels added
         donor = labels[row]
         sums[donor] -= x
         mass[donor] -= w
-        sums[cluster] = x
-        mass[cluster] = w
+        count[donor] -= 1
+        sums[cluster], mass[cluster], count[cluster] = x, w, 1
+    moved = _ClusterTotals(sums, mass, totals.sq_sums, count)
+    return moved.means(centers)
 
 
-def _inertia(sq_dist, weights) -> float:
-    """Sum of (weighted) squared distances, accumulated in float64."""
-    if weights is None:
-        return float(np.sum(sq_dist, dtype=np.float64))
-    return float(np.dot(weights, sq_dist))
-
-
-def _freeze(iteration, centers, labels, inertia, shift, n_changed, converged) -> KMeansState:
-    """Package one iteration as an immutable state."""
-    centers = np.array(centers, dtype=np.float64)  # a private copy
+def _freeze(data, iteration, centers, labels, inertia, shift, n_changed, converged) -> KMeansState:
+    """Package one iteration as an immutable state, in the caller's coordinates."""
+    centers = np.asarray(centers, dtype=np.float64) + data.offset  # a private copy
     centers.flags.writeable = False
-    labels.flags.writeable = False  # _assign made a fresh array for this state
-    return KMeansState(iteration, centers, labels, inertia, shift, n_changed, converged)
+    labels = np.array(labels, dtype=_label_dtype(data.k))  # a private copy
+    labels.flags.writeable = False
+    return KMeansState(iteration, centers, labels, float(inertia), float(shift),
+                       int(n_changed), bool(converged))
 
 
 def _label_dtype(k: int) -> np.dtype:
@@ -430,81 +762,143 @@ def _label_dtype(k: int) -> np.dtype:
 # ---------------------------------------------------------------------------
 
 
-def _initial_centers(X, k, init, rng, weights) -> np.ndarray:
-    """Starting centres (k, d) float64 from the ``init`` parameter."""
+def _initial_centers(data: _Data, init, rng) -> np.ndarray:
+    """Starting centres (k, d) float64, centred, from the ``init`` parameter."""
+    k, d = data.k, data.XT.shape[0]
     if isinstance(init, str):
         check_choice(init, "init", ("k-means++", "random"))
         if init == "k-means++":
-            return _kmeans_plusplus(X, k, rng, weights, None)
-        return _random_distinct_rows(X, k, rng, weights)
+            rows = _kmeans_plusplus(data, rng, None)
+        else:
+            rows = _random_distinct_rows(data, rng)
+        return data.rows(rows)
     centers = np.asarray(init, dtype=np.float64)
-    if centers.shape != (k, X.shape[1]):
+    if centers.shape != (k, d):
         raise ValueError(
             f"init must be 'k-means++', 'random' or an array of shape (k, d) = "
-            f"({k}, {X.shape[1]}), got shape {centers.shape}"
+            f"({k}, {d}), got shape {centers.shape}"
         )
     if not np.isfinite(centers).all():
         raise ValueError("init contains NaN or infinite values")
-    return centers.copy()
+    return centers - data.offset
 
 
-def _kmeans_plusplus(X, k, rng, weights, n_local_trials) -> np.ndarray:
-    """Greedy k-means++ (scikit-learn's variant); see :func:`kmeans_plusplus`."""
-    n = X.shape[0]
-    w = np.ones(n) if weights is None else weights
+def _kmeans_plusplus(data: _Data, rng, n_local_trials) -> np.ndarray:
+    """Greedy k-means++ (scikit-learn's variant); row indices (k,) of the centres.
+
+    The potential ``sum_i w_i D(x_i)²`` is kept per chunk of rows, so a draw
+    needs a cumulative sum over chunk totals and one chunk, not over all n.
+    """
+    XT, x_sq, k = data.XT, data.x_sq, data.k
+    n = XT.shape[1]
+    w = np.ones(n, dtype=np.float32) if data.weights is None else data.weights.astype(np.float32)
     if n_local_trials is None:
         n_local_trials = 2 + int(np.log(k))
-    x_sq = np.einsum("ij,ij->i", X, X)  # (n,) float32
-    centers = np.empty((k, X.shape[1]), dtype=np.float64)
-
-    first = rng.choice(n, p=w / w.sum())
-    centers[0] = X[first]
-    closest_sq = _sq_dist_to_rows(X, x_sq, X[[first]])[0]  # (n,) to the nearest centre so far
-    potential = float(w @ closest_sq)  # the inertia if we stopped here
-    for c in range(1, k):
-        # Draw candidates with probability proportional to weight * D(x)².
-        # 1 - random() lies in (0, 1], so a row at distance 0 is never drawn.
+    # Squared distances below this are float32 rounding noise of the expansion:
+    # they are set to 0, so a duplicate of a chosen row is never drawn.
+    noise = np.float32((XT.shape[0] + 8) * 2 * _FLOAT32_ROUNDOFF * (2 * data.max_norm) ** 2)
+    p = None if data.weights is None else data.weights / data.weights.sum()
+    chosen = [int(rng.choice(n, p=p))]
+    closest = np.empty(n, dtype=np.float32)  # D(x)²: to the nearest centre so far
+    chunk_potential = _distances_to(XT, x_sq, XT[:, chosen], w, noise, closest[None, :], None)[0]
+    trials = np.empty((n_local_trials, n), dtype=np.float32)
+    for _ in range(1, k):
+        potential = float(chunk_potential.sum())
+        if potential <= 0:  # only duplicates (or float32 noise) of chosen rows are left
+            chosen.append(_any_row_not_chosen(data, chosen, rng))
+            chunk_potential = _distances_to(XT, x_sq, XT[:, chosen[-1:]], w, noise,
+                                            trials[:1], closest)[0]
+            closest[:] = trials[0]
+            continue
+        # Draw candidates with probability proportional to w * D(x)²; 1 - random()
+        # lies in (0, 1], so a row with D(x) = 0 is never drawn.
         targets = potential * (1.0 - rng.random(n_local_trials))
-        cumulative = np.cumsum(w * closest_sq)
-        candidates = np.minimum(np.searchsorted(cumulative, targets), n - 1)
+        candidates = [_draw(target, chunk_potential, closest, w) for target in targets]
         # Keep the candidate that lowers the potential most.
-        trial_sq = np.minimum(closest_sq, _sq_dist_to_rows(X, x_sq, X[candidates]))
-        trial_potentials = trial_sq @ w  # (n_local_trials,)
-        best = int(np.argmin(trial_potentials))
-        centers[c] = X[candidates[best]]
-        closest_sq, potential = trial_sq[best], float(trial_potentials[best])
-    return centers
+        potentials = _distances_to(XT, x_sq, XT[:, candidates], w, noise, trials, closest)
+        best = int(np.argmin(potentials.sum(axis=1)))
+        chosen.append(candidates[best])
+        closest[:] = trials[best]
+        chunk_potential = potentials[best]
+    return np.array(chosen)
 
 
-def _sq_dist_to_rows(X, x_sq, rows) -> np.ndarray:
-    """Squared distances (m, n) float32 from each of ``rows`` (m, d) to every row of X."""
-    dist = rows @ X.T  # (m, n)
-    dist *= -2.0
-    dist += x_sq
-    dist += np.einsum("ij,ij->i", rows, rows)[:, None]
-    return np.maximum(dist, 0.0, out=dist)
+def _distances_to(XT, x_sq, centers_T, w, noise, out, closest) -> np.ndarray:
+    """min(closest, D²) from each column of ``centers_T`` (d, t) into ``out`` (t, n).
+
+    Returns the weighted potential of each candidate per chunk, (t, n_chunks) float64.
+    """
+    n, t = XT.shape[1], centers_T.shape[1]
+    minus_two_c = (-2.0 * centers_T.T).astype(np.float32)  # (t, d)
+    c_sq = np.einsum("ij,ij->j", centers_T, centers_T).astype(np.float32)[:, None]
+    sums = np.empty((t, -(-n // _CHUNK)))
+    for i, start in enumerate(range(0, n, _CHUNK)):
+        stop = min(start + _CHUNK, n)
+        block = out[:t, start:stop]
+        np.matmul(minus_two_c, XT[:, start:stop], out=block)
+        block += c_sq
+        block += x_sq[start:stop]
+        block[block <= noise] = 0.0  # also clears the tiny negatives of rounding
+        if closest is not None:
+            np.minimum(block, closest[start:stop], out=block)
+        sums[:, i] = block @ w[start:stop]
+    return sums
 
 
-def _random_distinct_rows(X, k, rng, weights) -> np.ndarray:
-    """k distinct rows of X drawn uniformly at random (Forgy's initialisation)."""
-    pool = np.arange(X.shape[0]) if weights is None else np.flatnonzero(weights > 0)
-    order = rng.permutation(pool)
+def _draw(target, chunk_potential, closest, w) -> int:
+    """The row where the cumulative potential first reaches ``target``."""
+    cumulative = np.cumsum(chunk_potential)
+    chunk = min(int(np.searchsorted(cumulative, target)), len(chunk_potential) - 1)
+    while chunk_potential[chunk] <= 0:  # rounding can point at an empty chunk's edge
+        chunk -= 1
+    start = chunk * _CHUNK
+    values = closest[start:start + _CHUNK].astype(np.float64) * w[start:start + _CHUNK]
+    before = cumulative[chunk - 1] if chunk else 0.0
+    row = min(int(np.searchsorted(np.cumsum(values), target - before)), values.size - 1)
+    if values[row] <= 0:  # rounding between the chunk total and this sum: nearest drawable row
+        positive = np.flatnonzero(values > 0)
+        row = int(positive[min(int(np.searchsorted(positive, row)), positive.size - 1)])
+    return start + row
+
+
+def _any_row_not_chosen(data: _Data, chosen, rng) -> int:
+    """A random row (by weight) that equals none of the chosen rows exactly."""
+    X = data.XT.T  # (n, d) view: what the algorithm sees
+    free = np.ones(X.shape[0], dtype=bool)
+    for row in chosen:
+        free &= (X != X[row]).any(axis=1)
+    if data.weights is not None:
+        free &= data.weights > 0
+    pool = np.flatnonzero(free)
+    p = None if data.weights is None else data.weights[pool] / data.weights[pool].sum()
+    return int(rng.choice(pool, p=p))
+
+
+def _random_distinct_rows(data: _Data, rng) -> np.ndarray:
+    """k distinct rows drawn at random in proportion to weight (Forgy); indices."""
+    n, k = data.XT.shape[1], data.k
+    if data.weights is None:
+        order = rng.permutation(n)
+    else:  # weighted order without replacement: sort by u**(1/w) (Efraimidis-Spirakis)
+        pool = np.flatnonzero(data.weights > 0)
+        keys = rng.random(pool.size) ** (1.0 / data.weights[pool])
+        order = pool[np.argsort(-keys, kind="stable")]
     # Take a random block and keep its first k distinct rows; grow the block only
-    # for images with very few distinct colours.
+    # for data with very few distinct rows.
     size = min(len(order), max(64, 4 * k))
     while True:
         block = order[:size]
-        _, first_seen = np.unique(X[block], axis=0, return_index=True)
+        _, first_seen = np.unique(data.XT[:, block].T, axis=0, return_index=True)
         if len(first_seen) >= k or size == len(order):
             break
         size = min(len(order), size * 4)
-    chosen = block[np.sort(first_seen)[:k]]
-    return X[chosen].astype(np.float64)
+    return block[np.sort(first_seen)[:k]]
 
 
-def _check_enough_distinct_rows(X, k, weights) -> None:
-    """Raise if X has fewer than k distinct rows (with positive weight)."""
-    rows = X if weights is None else X[weights > 0]
+def _check_enough_distinct_rows(original, XT, k, weights) -> None:
+    """Raise if the float32 rows have fewer than k distinct values (positive weight)."""
+    keep = slice(None) if weights is None else weights > 0
+    rows = XT.T[keep]
     # A strided sample answers at once for almost every image; only a nearly
     # constant one needs the full (sorting) pass.
     sample = rows[:: max(1, len(rows) // 4096)]
@@ -512,4 +906,11 @@ def _check_enough_distinct_rows(X, k, weights) -> None:
         n_distinct = len(np.unique(candidate, axis=0))
         if n_distinct >= k:
             return
+    n_original = len(np.unique(original[keep], axis=0))
+    if n_original > n_distinct and n_original >= k:
+        raise ValueError(
+            f"X has {n_original} distinct rows but only {n_distinct} remain distinct in "
+            f"float32 after centring, fewer than k={k}: the differences between rows are "
+            f"below float32 resolution; rescale X"
+        )
     raise TooFewDistinctPointsError(k, n_distinct)
