@@ -9,8 +9,16 @@ post-processing, superpixels, ground-truth evaluation and a guided lesson.
 """
 
 import streamlit as st
+from threadpoolctl import threadpool_limits
 
 from ui.image_choice import image_sidebar
+
+# Streamlit runs every session's script in a thread of one process, and BLAS
+# (OpenBLAS under NumPy and SciPy) spreads each call over as many threads as
+# there are cores: sessions computing at once would oversubscribe the cores.
+# One BLAS thread: parallelism comes from the sessions, and from one process
+# per core (README, "Serving a class").
+BLAS_THREADS = 1
 
 PAGES = {
     "pages/explore.py": {"title": "Explore", "icon": ":material/palette:", "default": True},
@@ -18,7 +26,10 @@ PAGES = {
 
 
 def main() -> None:
-    """Configure the page, choose the image, run the selected page."""
+    """Limit BLAS threads, configure the page, choose the image, run the selected page."""
+    # Process-wide, ~1 ms; on every run, to catch BLAS libraries loaded since
+    # (threadpoolctl lets one live thread at a time set it; the others find it set).
+    threadpool_limits(BLAS_THREADS)
     st.set_page_config(page_title="k-means segmentation", page_icon="🎨", layout="wide")
     page = st.navigation([st.Page(path, **options) for path, options in PAGES.items()])
     image_sidebar()

@@ -50,7 +50,9 @@ import streamlit as st
 from segmentation import (
     ImageLoadError,
     LoadedImage,
+    NoFeatureSelectedError,
     Segmentation,
+    TooFewDistinctPointsError,
     encode_png,
     load_image,
     segment,
@@ -64,6 +66,7 @@ from .state import WorkingImage, image_digest
 
 __all__ = [
     "ANIMATION_ALPHA",
+    "SETTINGS_ERRORS",
     "UploadResult",
     "boundaries_png",
     "bytes_digest",
@@ -89,6 +92,11 @@ _FIGURES = {"max_entries": 24, "ttl": 3600}  # a figure is 0.5-3 MB
 # Opacity of the segment colours in the animation and the GIF. Fixed, so that
 # moving the overlay-opacity slider never rebuilds a whole animation.
 ANIMATION_ALPHA = 0.55
+# The errors of a segmentation that a student fixes by changing the settings,
+# and the only ones a page may show as such advice: no feature selected, or k
+# above the number of different pixels (segment() raises TooFewDistinctPixelsError,
+# a subclass). Anything else is a bug and must surface as one.
+SETTINGS_ERRORS = (NoFeatureSelectedError, TooFewDistinctPointsError)
 
 
 def bytes_digest(data: bytes) -> str:
@@ -178,10 +186,14 @@ def segmentation(image: WorkingImage, params: SegmentParams) -> Segmentation:
 
     Raises
     ------
-    ValueError
-        If no feature is selected or ``k`` is too large for the image; the
-        message is written for the user. Failures are not cached.
+    NoFeatureSelectedError
+        If no feature is selected (checked before any work).
+    TooFewDistinctPointsError
+        If ``k`` is larger than the number of different pixels of the image.
+        Both are in :data:`SETTINGS_ERRORS`; their messages are written for
+        the user. Failures are not cached.
     """
+    params.spec()  # raises NoFeatureSelectedError, not FeatureSpec's general ValueError
     return _segment(image.digest, params, image.image)
 
 
