@@ -180,3 +180,21 @@ def test_screenshot(name, viewport, new_page, streamlit_server, wait_for_app, sc
         assert shot.size == (viewport["width"], viewport["height"])
     print(f"\n{name} screenshot: {path}")  # also listed in pytest's terminal summary
     expect_no_exception(page)
+
+
+def test_every_image_has_alt_text(app_page):
+    """Every <img> of the page (main area and sidebar) has a non-empty alt text for screen readers."""
+    page = app_page
+    expect(page.locator(f'{MAIN} [data-testid="stImage"] img').first).to_be_visible(
+        timeout=TIMEOUT_MS)
+    expect_segment_rows(page, 4)
+    images = page.locator("img").evaluate_all(
+        """imgs => imgs.map(img => ({
+             where: img.closest('[data-testid="stSidebar"]') ? "sidebar" : "main",
+             caption: (img.closest('[data-testid="stImage"]') || img).textContent.slice(0, 40),
+             alt: img.getAttribute("alt")}))""")
+    assert len(images) >= 5  # original, overlay, boundaries, mean colours, iteration
+    missing = [f"{image['where']}: {image['caption']!r}" for image in images
+               if not (image["alt"] or "").strip()]
+    assert missing == [], f"images without alt text: {missing}"
+    expect_no_exception(page)
