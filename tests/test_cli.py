@@ -7,6 +7,7 @@ entry point. Input images are written to ``tmp_path`` as PNG.
 
 import csv
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -256,3 +257,75 @@ def test_process_image_returns_summary(two_colour_image, write_png, tmp_path):
     assert (summary.shape, summary.k, summary.converged) == ((30, 40), 2, True)
     assert summary.n_iter >= 1
     assert summary.describe().startswith("2 segments, ")
+
+
+# --------------------------------------------------------------------------- #
+# Packaging: pyproject.toml, the console command, python -m from anywhere
+# --------------------------------------------------------------------------- #
+def read_pyproject() -> dict:
+    """pyproject.toml of the repository, parsed."""
+    import tomllib
+
+    with open(REPO_ROOT / "pyproject.toml", "rb") as file:
+        return tomllib.load(file)
+
+
+def test_pyproject_metadata_names_the_package_and_its_runtime_needs():
+    # The distribution installs the segmentation package with its runtime
+    # dependencies only (no Streamlit: the app is not part of the package).
+    project = read_pyproject()["project"]
+    assert project["name"] == "kmeans-segment"
+    assert project["requires-python"] == ">=3.11"
+    needs = {entry.split(">")[0].split("=")[0].strip().lower() for entry in project["dependencies"]}
+    assert needs == {"numpy", "scipy", "scikit-image", "pillow"}
+    assert read_pyproject()["tool"]["setuptools"]["packages"] == ["segmentation"]
+
+
+def test_console_command_resolves_to_the_cli():
+    # kmeans-segment = "module:function" names a real callable that runs the CLI.
+    import importlib
+
+    from segmentation.cli import COMMAND, console_main
+
+    scripts = read_pyproject()["project"]["scripts"]
+    assert list(scripts) == [COMMAND]
+    module_name, _, function_name = scripts[COMMAND].partition(":")
+    target = getattr(importlib.import_module(module_name), function_name)
+    assert target is console_main and callable(target)
+
+
+def test_console_command_names_itself_in_help(capsys, monkeypatch):
+    # Run as kmeans-segment, the usage line and the examples say kmeans-segment.
+    from segmentation.cli import console_main
+
+    monkeypatch.setattr(sys, "argv", ["kmeans-segment", "--help"])
+    with pytest.raises(SystemExit) as exit_info:
+        console_main()
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith("usage: kmeans-segment")
+    assert "kmeans-segment photo.jpg --k 4" in text
+
+
+def test_python_dash_m_works_from_any_folder(tmp_path):
+    # With the package installed (README: pip install -r requirements.txt installs
+    # it), `python -m segmentation` runs outside the repository too.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    completed = subprocess.run([sys.executable, "-m", "segmentation", "--help"], cwd=tmp_path,
+                               env=env, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("usage: python -m segmentation")
+
+
+def test_installed_console_command_runs_from_any_folder(two_colour_image, tmp_path):
+    # The README's install puts kmeans-segment beside this Python; it segments
+    # an image in an unrelated folder.
+    command = Path(sys.executable).parent / "kmeans-segment"
+    assert command.is_file(), "kmeans-segment missing: pip install -r requirements.txt"
+    (tmp_path / "shapes.png").write_bytes(encode_png(two_colour_image))
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    completed = subprocess.run([str(command), "shapes.png", "--k", "2", "--quiet"], cwd=tmp_path,
+                               env=env, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        "shapes_labels.png", "shapes_overlay.png", "shapes_stats.csv"]
