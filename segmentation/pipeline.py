@@ -251,6 +251,12 @@ def _cluster_distinct_colours(colours: _Colours, spec, k, options
     label, the inertia is already the all-pixel inertia, and only
     ``n_changed`` must be recounted in pixels. tests/test_pipeline.py checks
     this against :func:`_cluster_all_pixels` from the same starting centres.
+
+    It relies on a colour's features being computed the same on the strip of
+    distinct colours as on the photo: bit for bit for rgb, hsv and lab.
+    ``color="gray"`` uses skimage's ``rgb2gray``, a matrix product whose
+    float32 result can differ by one ulp with the pixel's position, so a gray
+    level lying within 1e-7 of a boundary could in principle flip.
     """
     values = extract_features(colours.rgb[None], spec).values  # (m, d) float32
     counts, inverse = colours.counts, colours.inverse
@@ -276,8 +282,11 @@ def _cluster_distinct_colours(colours: _Colours, spec, k, options
             n_changed = int(inverse.size)  # iteration 0: every pixel is new
         else:
             n_changed = int(counts[state.labels != previous.labels].sum())  # in pixels
-        pixel_labels = np.take(state.labels, inverse)  # (n,) uint8 for k <= 256
-        pixel_labels.flags.writeable = False
+        if n_changed == 0:  # same labels: share the previous read-only pixel array
+            pixel_labels = states[-1].labels
+        else:
+            pixel_labels = np.take(state.labels, inverse)  # (n,) uint8 for k <= 256
+            pixel_labels.flags.writeable = False
         states.append(dataclasses.replace(state, labels=pixel_labels, n_changed=n_changed))
         previous = state
     return tuple(states), values[inverse]
