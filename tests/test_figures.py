@@ -279,6 +279,7 @@ def test_initial_view_and_fixed_ranges(big_photo, lab_run):
     for frame in figure.frames:
         assert all(x_low <= x <= x_high for x in frame.data[2].x)
     assert x_low <= min(figure.data[0].x) and max(figure.data[0].x) <= x_high
+    assert figure.layout.yaxis.scaleanchor == "x" and figure.layout.yaxis.scaleratio == 1
     with pytest.raises(ValueError, match="iteration=99"):
         space_figure(big_photo, lab_run, iteration=99)
 

@@ -234,8 +234,10 @@ def feature_projection(names: Sequence[str]) -> Projection:
     4. RGB: red against green; HSV: the hue circle (hue_cos, hue_sin).
     5. Otherwise the first two columns, or one column against nothing (y = 0).
 
-    Both axes keep the features' units, so a distance on screen is a
-    distance k-means measures (along the two axes shown).
+    Both axes keep the features' units, and :func:`feature_space_figure`
+    draws them at the same scale, so a distance on screen is a distance
+    k-means measures (along the two axes shown): with position weight 0.3 the
+    cloud is a third as wide as it is tall.
 
     Parameters
     ----------
@@ -407,7 +409,11 @@ def feature_space_figure(
                         showgrid=True, gridcolor="#E6E6EA", zeroline=False)
     figure.update_yaxes(title_text=projection.y_title, range=_span(everything[:, 1]),
                         showgrid=True, gridcolor="#E6E6EA", zeroline=False,
-                        visible=bool(projection.y_title))
+                        visible=bool(projection.y_title),
+                        # one unit is as long on both axes: screen distance = k-means distance
+                        scaleanchor="x" if projection.y_title else None, scaleratio=1,
+                        constrain="domain")
+    figure.update_xaxes(constrain="domain")
     return _accessible_text(figure)
 
 
