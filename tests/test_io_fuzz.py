@@ -47,11 +47,19 @@ USER_MESSAGES = ("The file is empty.", "This file is not an image we can read",
                  "This image is too large", "The image file is damaged or truncated.")
 
 
+LONG_RUN = os.environ.get("FUZZ_LONG") == "1"
+
+
+def time_limit(seconds: float):
+    """pytest-timeout for one test, scaled like the number of examples in a long run."""
+    return pytest.mark.timeout(seconds * (20 if LONG_RUN else 1))
+
+
 def fuzz_settings(examples: int) -> settings:
     """CI: ``examples`` derandomized examples; ``FUZZ_LONG=1``: 20x as many, random."""
     common = dict(deadline=timedelta(seconds=2 * HANG_SECONDS), database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    if os.environ.get("FUZZ_LONG") == "1":
+    if LONG_RUN:
         return settings(max_examples=20 * examples, derandomize=False, **common)
     # No "explain" phase: on a failure it reruns hundreds of variants, too slow for CI.
     return settings(max_examples=examples, derandomize=True,
@@ -345,7 +353,7 @@ def loads_or_refuses(data: bytes, *, max_side: int | None = None,
 # --------------------------------------------------------------------------- #
 # Tests
 # --------------------------------------------------------------------------- #
-@pytest.mark.timeout(120)
+@time_limit(120)
 @fuzz_settings(200)
 @given(data=valid_files(), max_side=st.none() | st.integers(8, 16))
 def test_valid_files_load(data, max_side):
@@ -353,7 +361,7 @@ def test_valid_files_load(data, max_side):
     assert loads_or_refuses(data, max_side=max_side) == "image"
 
 
-@pytest.mark.timeout(180)
+@time_limit(180)
 @fuzz_settings(3000)
 @given(data=damaged_files(), max_side=st.none() | st.integers(8, 64))
 @example(data=b"\x89PNG\r\n\x1a\n", max_side=None)  # a magic number and nothing else
@@ -362,7 +370,7 @@ def test_damaged_files_load_or_are_refused(data, max_side):
     loads_or_refuses(data, max_side=max_side)
 
 
-@pytest.mark.timeout(120)
+@time_limit(120)
 @fuzz_settings(1000)
 @given(data=damaged_files())
 def test_damaged_files_with_warnings_as_errors(data):
@@ -373,7 +381,7 @@ def test_damaged_files_with_warnings_as_errors(data):
         loads_or_refuses(data)
 
 
-@pytest.mark.timeout(120)
+@time_limit(120)
 @fuzz_settings(1000)
 @given(data=random_files)
 def test_random_bytes_load_or_are_refused(data):
@@ -403,7 +411,7 @@ def bombs(draw) -> tuple[str, bytes, int, int]:
     return kind, data, width, height
 
 
-@pytest.mark.timeout(120)
+@time_limit(120)
 @fuzz_settings(300)
 @given(bomb=bombs())
 @example(bomb=("PNG", set_declared_size("PNG", encode(Seed("PNG", "RGB"), "noise", (4, 4), 0),
@@ -418,7 +426,7 @@ def test_declared_sizes_over_the_limit_are_refused_quickly(bomb):
     assert time.perf_counter() - started < BOMB_SECONDS, kind
 
 
-@pytest.mark.timeout(60)
+@time_limit(60)
 @pytest.mark.parametrize("kind", sorted(BOMB_FORMATS))
 def test_size_patcher_changes_the_declared_size(kind):
     # The bomb test above is only meaningful if the patched header really claims

@@ -42,11 +42,19 @@ HANG_SECONDS = 5.0  # one segmentation of at most 16 x 16 pixels takes milliseco
 INERTIA_SLACK = 1e-4  # relative float32 rounding allowed when checking inertia never rises
 
 
+LONG_RUN = os.environ.get("FUZZ_LONG") == "1"
+
+
+def time_limit(seconds: float):
+    """pytest-timeout for one test, scaled like the number of examples in a long run."""
+    return pytest.mark.timeout(seconds * (20 if LONG_RUN else 1))
+
+
 def fuzz_settings(examples: int) -> settings:
     """CI: ``examples`` derandomized examples; ``FUZZ_LONG=1``: 20x as many, random."""
     common = dict(deadline=timedelta(seconds=2 * HANG_SECONDS), database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    if os.environ.get("FUZZ_LONG") == "1":
+    if LONG_RUN:
         return settings(max_examples=20 * examples, derandomize=False, **common)
     # No "explain" phase: on a failure it reruns hundreds of variants, too slow for CI.
     return settings(max_examples=examples, derandomize=True,
@@ -266,7 +274,7 @@ def segments_or_explains(case: Case) -> str:
 # --------------------------------------------------------------------------- #
 # Tests
 # --------------------------------------------------------------------------- #
-@pytest.mark.timeout(180)
+@time_limit(180)
 @fuzz_settings(800)
 @given(case=cases())
 @example(case=Case(np.zeros((1, 1), np.uint8), dict(
@@ -280,7 +288,7 @@ def test_segment_returns_consistent_result_or_names_the_bad_argument(case):
     segments_or_explains(case)
 
 
-@pytest.mark.timeout(120)
+@time_limit(120)
 @fuzz_settings(300)
 @given(case=cases(invalid_rate=2))
 def test_segment_with_many_invalid_arguments(case):
@@ -288,7 +296,7 @@ def test_segment_with_many_invalid_arguments(case):
     segments_or_explains(case)
 
 
-@pytest.mark.timeout(120)
+@time_limit(120)
 @fuzz_settings(300)
 @given(image=valid_images(), k=st.integers(1, 6), color=st.sampled_from(["rgb", "hsv", "lab", "gray"]),
        seed=st.integers(0, 2**32))
