@@ -283,6 +283,8 @@ def _open_allowlisted(data: bytes) -> Image.Image:
     file = io.BytesIO(data)
     prefix = data[:16]
     for name in ALLOWED_FORMATS:
+        if name not in Image.OPEN:  # this Pillow was built without the codec
+            continue
         factory, accept = Image.OPEN[name]
         verdict = True if accept is None else accept(prefix)
         if not verdict or isinstance(verdict, str):  # a str: "needs a codec Pillow lacks"
