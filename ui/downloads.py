@@ -24,7 +24,8 @@ from . import cache
 from .params import SegmentParams
 from .state import WorkingImage
 
-__all__ = ["Download", "download_section", "downloads", "parameters_json", "python_snippet"]
+__all__ = ["Download", "download_section", "download_stem", "downloads", "parameters_json",
+           "python_snippet"]
 
 
 @dataclass(frozen=True)
