@@ -409,6 +409,15 @@ def test_non_images_and_refused_formats(not_allowed):
     assert caught.value.__cause__ is not None  # the Pillow error is chained, not lost
 
 
+def test_format_without_a_parser_is_not_an_image(save, quadrants, monkeypatch):
+    """A Pillow built without WebP support: a WebP upload is 'not an image we can read'."""
+    data = save(Image.fromarray(quadrants), "WEBP")
+    Image.init()
+    monkeypatch.delitem(Image.OPEN, "WEBP")
+    with pytest.raises(ImageLoadError, match="not an image we can read"):
+        load_image(data)
+
+
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "GIF", "BMP", "TIFF"])
 def test_truncated_files_are_damaged(save, fmt):
     """A file cut in half is 'damaged or truncated', never a half-decoded picture."""
