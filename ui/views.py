@@ -151,7 +151,8 @@ def statistics_section(result: Segmentation) -> None:
     st.dataframe(
         statistics_styler(frame), hide_index=True, key="statistics_table",
         column_config={
-            "colour": st.column_config.TextColumn("colour", help="Colour in the overlay"),
+            "colour": st.column_config.TextColumn("colour", help="Colour in the overlay",
+                                                  width="small"),
             "segment": st.column_config.NumberColumn("segment", format="%d"),
             "pixels": st.column_config.NumberColumn("pixels", format="%d"),
             "percent": st.column_config.ProgressColumn("share of image", format="%.1f %%",
