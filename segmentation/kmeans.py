@@ -411,13 +411,17 @@ def _prepare(X, k, sample_weight) -> _Data:
     original = check_real_matrix(X)
     k = check_int(k, "k", low=1)
     weights = check_sample_weight(sample_weight, original.shape[0])
-    offset = _centring_offset(original)
-    XT = np.empty(original.shape[::-1], dtype=np.float32)  # (d, n)
-    for start in range(0, original.shape[0], _CHUNK):  # chunks: no full float64 copy
-        block = original[start:start + _CHUNK]
-        if block.dtype == np.float32:
-            XT[:, start:start + _CHUNK] = (block - offset.astype(np.float32)).T
-        else:
+    if original.dtype == np.float32:  # images: transpose first, then centre row by row
+        XT = np.ascontiguousarray(original.T)  # (d, n)
+        offset = _centring_offset(XT)
+        for feature, value in zip(XT, offset.astype(np.float32)):
+            if value:
+                feature -= value
+    else:  # centre in float64 first, so nothing is lost in the cast to float32
+        offset = _centring_offset(original.T)
+        XT = np.empty(original.shape[::-1], dtype=np.float32)  # (d, n)
+        for start in range(0, original.shape[0], _CHUNK):  # chunks: no full float64 copy
+            block = original[start:start + _CHUNK]
             XT[:, start:start + _CHUNK] = (block.astype(np.float64) - offset).T
     largest = max(float(XT.max()), -float(XT.min()))
     if not largest < _MAX_ABS_VALUE:
@@ -432,7 +436,7 @@ def _prepare(X, k, sample_weight) -> _Data:
                  float(np.sqrt(x_sq.max(initial=0.0))))
 
 
-def _centring_offset(X) -> np.ndarray:
+def _centring_offset(XT) -> np.ndarray:
     """What to subtract from each column: 0, or its mean rounded to a coarse grid.
 
     Centring is for columns far from the origin compared with their spread,
@@ -441,21 +445,21 @@ def _centring_offset(X) -> np.ndarray:
     The mean is rounded to a power of two near the column's spread, which
     keeps integer data integer (exact ties stay exact ties).
     """
-    mean = np.mean(X, axis=0, dtype=np.float64)
-    spread = np.max(X, axis=0).astype(np.float64) - np.min(X, axis=0)
+    mean = np.array([np.mean(feature, dtype=np.float64) for feature in XT])  # (d,)
+    spread = np.array([float(feature.max()) - float(feature.min()) for feature in XT])
     grid = np.exp2(np.floor(np.log2(np.where(spread > 0, spread, 1.0)))) / 16
     far = np.abs(mean) > 4 * spread
-    offset = np.where(spread > 0, np.round(mean / grid) * grid, np.asarray(X[0], np.float64))
+    offset = np.where(spread > 0, np.round(mean / grid) * grid, XT[:, 0].astype(np.float64))
     offset = np.where(far, offset, 0.0)
-    if X.dtype == np.float32:  # subtract what float32 can hold, and report that
+    if XT.dtype == np.float32:  # subtract what float32 can hold, and report that
         offset = offset.astype(np.float32).astype(np.float64)
     return offset
 
 
 def _variance(feature, weights) -> float:
     """Variance of one float32 feature row, weighted, accumulated in float64."""
-    if weights is None:
-        return float(np.var(feature, dtype=np.float64))
+    if weights is None:  # float32 pairwise sums, as scikit-learn: exact enough for tol
+        return float(np.var(feature))
     mean = float(np.dot(weights, feature)) / weights.sum()
     return float(np.dot(weights, (feature - mean) ** 2)) / weights.sum()
 
@@ -498,16 +502,11 @@ def _plain_inertia(X, labels, centers, weights) -> float:
 
 
 def _lloyd_hamerly(data: _Data, centers, max_iter, shift_threshold) -> Iterator[KMeansState]:
-    """Lloyd's loop with bounds that skip the distances that cannot matter.
-
-    For every row i with label a(i) we keep
-        upper[i] >= ||x_i - c_a(i)||           (distance to its own centre)
-        lower[i] <= min_{j != a(i)} ||x_i - c_j||  (to every other centre).
-    A row with upper < lower cannot change label. When centre j moves by
-    move[j], the triangle inequality keeps both bounds true after
-        upper += move[a(i)],   lower -= max_j move[j].
-    """
-    labels, upper, lower = _assign_all(data, centers)  # step 1 on the initial centres
+    """Lloyd's loop with bounds that skip the distances that cannot matter (see _Bounds)."""
+    # Labels as intp inside the loop: NumPy gathers with intp indices several
+    # times faster than with uint8 ones; states get a compact copy.
+    labels, upper, lower = _assign_rows(data, np.arange(data.XT.shape[1]), centers)
+    bounds = _Bounds(data, labels, upper, lower)  # step 1 on the initial centres
     totals = _ClusterTotals.from_labels(data, labels)
     yield _freeze(data, 0, centers, labels, totals.inertia(centers), 0.0, len(labels), False)
 
@@ -519,101 +518,139 @@ def _lloyd_hamerly(data: _Data, centers, max_iter, shift_threshold) -> Iterator[
             new_centers = _relocate_empty_clusters(data, empty, labels, centers, totals)
         moves = np.sqrt(np.sum((new_centers - centers) ** 2, axis=1))  # (k,)
         shift = float(np.sum(moves**2))
-        # Step 1, assign, pruned by the bounds; only changed rows are returned.
-        new_labels = labels.copy()
-        changed = _assign_pruned(data, new_centers, moves, new_labels, upper, lower)
-        totals.move_rows(data, changed, labels[changed], new_labels[changed])
+        # Step 1, assign, pruned by the bounds: labels change in place, and the
+        # rows that changed come back with their previous labels.
+        changed, previous = bounds.assign(new_centers, moves, labels)
+        totals.move_rows(data, changed, previous, labels[changed])
         # Step 3, converge.
         converged = changed.size == 0 or shift <= shift_threshold
-        yield _freeze(data, iteration, new_centers, new_labels, totals.inertia(new_centers),
+        yield _freeze(data, iteration, new_centers, labels, totals.inertia(new_centers),
                       shift, int(changed.size), converged)
         if converged:
             return
-        centers, labels = new_centers, new_labels
+        centers = new_centers
 
 
-def _margin(data: _Data) -> float:
-    """Slack for float64 rounding in the bounds, far below any real distance."""
-    return 1e-9 * max(data.max_norm, np.finfo(np.float64).tiny)
+class _Bounds:
+    """Hamerly's bounds, which prove that most rows keep their label.
 
+    For every row i with label a we know
+        u_i >= ||x_i - c_a||                     (distance to its own centre)
+        l_i <= min over j != a of ||x_i - c_j||  (to every other centre).
+    If u_i < l_i, or u_i < half the distance from c_a to its nearest other
+    centre, no other centre can be nearer: the label stays, and nothing about
+    row i is computed. When the centres move, the triangle inequality keeps
+    the bounds true: u_i grows by how far c_a moved, and l_i shrinks by how
+    far the other centres moved at most.
 
-def _assign_pruned(data, centers, moves, labels, upper, lower) -> np.ndarray:
-    """Update bounds and labels in place for new ``centers``; return changed rows."""
-    k = centers.shape[0]
-    margin = _margin(data)
-    # Half the distance from each centre to its nearest other centre: a row
-    # closer than that to its own centre is closer to it than to any other.
-    between = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
-    np.fill_diagonal(between, np.inf)
-    half_gap = between.min(axis=1) / 2 if k > 1 else np.full(1, np.inf)
-    max_move = float(moves.max())
-    changed = []
-    for start in range(0, labels.size, _CHUNK):  # chunks keep the bound arrays in cache
-        stop = min(start + _CHUNK, labels.size)
-        own = labels[start:stop]
-        up, low = upper[start:stop], lower[start:stop]  # views: updated in place
-        up += moves[own]
-        low -= max_move
-        bound = np.maximum(half_gap[own], low)
-        suspects = np.flatnonzero(up + margin >= bound)
-        if suspects.size == 0:
-            continue
-        # Tighten the upper bound with the exact distance to the own centre.
-        rows = start + suspects
-        exact = np.sqrt(((data.rows(rows) - centers[own[suspects]]) ** 2).sum(axis=1))
-        up[suspects] = exact + margin
-        still = exact + margin >= bound[suspects]
-        rows = rows[still]
-        if rows.size == 0:
-            continue
-        new, new_up, new_low = _assign_rows(data, rows, centers)
-        upper[rows], lower[rows] = new_up, new_low
-        moved = rows[new != labels[rows]]
-        labels[rows] = new
-        changed.append(moved)
-    return np.concatenate(changed) if changed else np.empty(0, dtype=np.intp)
+    Instead of updating n bounds every iteration, we store them *relative* to
+    per-centre running totals (the "drift" of each centre), so a row costs two
+    look-ups and two comparisons, and nothing is written:
+        u_i = U_i + drift[a],   l_i = U_i - G_i - other_drift[a].
+    Stored in float32 (half the memory traffic); a margin far above float32
+    rounding and far below any real distance keeps every test on the safe side.
+    """
 
+    def __init__(self, data: _Data, labels, upper, lower):
+        self.data = data
+        self.drift = np.zeros(data.k)  # (k,) total movement of each centre so far
+        self.other_drift = np.zeros(data.k)  # (k,) total approach of the other centres
+        self.U = np.empty(labels.size, dtype=np.float32)  # u - drift[a]
+        self.G = np.empty(labels.size, dtype=np.float32)  # U - (l + other_drift[a])
+        self._store(slice(None), labels, upper, lower)
 
-def _assign_all(data: _Data, centers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Labels (n,) and bounds (n,) float64 of every row, for the initial centres."""
-    n = data.XT.shape[1]
-    labels = np.empty(n, dtype=_label_dtype(centers.shape[0]))
-    upper, lower = np.empty(n), np.empty(n)
-    for start in range(0, n, _CHUNK):
-        rows = np.arange(start, min(start + _CHUNK, n))
-        labels[rows], upper[rows], lower[rows] = _assign_rows(data, rows, centers)
-    return labels, upper, lower
+    def _store(self, rows, labels, upper, lower) -> None:
+        """Fresh bounds (float64) of ``rows``, made relative to the drifts."""
+        if not isinstance(rows, slice) and rows[-1] - rows[0] + 1 == rows.size:
+            rows = slice(rows[0], rows[-1] + 1)  # a block: write without scattering
+        relative_upper = upper - np.take(self.drift, labels)
+        self.U[rows] = relative_upper
+        lower += np.take(self.other_drift, labels)
+        self.G[rows] = relative_upper - lower
+
+    def _margin(self) -> float:
+        """Above the float32 rounding of any stored bound, far below real gaps."""
+        scale = self.data.max_norm + float(self.drift.max()) + float(self.other_drift.max())
+        return 1e-5 * max(scale, np.finfo(np.float64).tiny)
+
+    def assign(self, centers, moves, labels) -> tuple[np.ndarray, np.ndarray]:
+        """Relabel for new ``centers`` in place; return changed rows and their old labels."""
+        k = centers.shape[0]
+        # The other centres of a row in cluster j came at most other_move[j]
+        # closer: the largest move, or the second largest in the cluster that
+        # moved most.
+        order = np.argsort(moves)[::-1]
+        other_move = np.full(k, moves[order[0]])
+        other_move[order[0]] = moves[order[1]] if k > 1 else 0.0
+        self.drift += moves
+        self.other_drift += other_move
+        margin = self._margin()
+        # Half the distance from each centre to its nearest other centre: a row
+        # closer than that to its own centre is closer to it than to any other.
+        between = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
+        np.fill_diagonal(between, np.inf)
+        half_gap = between.min(axis=1) / 2 if k > 1 else np.full(1, np.inf)
+        # u < half_gap[a]  <=>  U < half_gap[a] - drift[a]
+        # u < l            <=>  G < -(drift[a] + other_drift[a])
+        below_gap = (half_gap - self.drift - margin).astype(np.float32)
+        below_lower = (-(self.drift + self.other_drift) - margin).astype(np.float32)
+        changed, previous = [], []
+        for start in range(0, labels.size, _CHUNK):  # blocks stay in the CPU cache
+            own = labels[start:start + _CHUNK]  # a view: relabelled in place
+            suspects = np.flatnonzero(
+                (self.U[start:start + _CHUNK] >= np.take(below_gap, own))
+                & (self.G[start:start + _CHUNK] >= np.take(below_lower, own)))
+            if suspects.size == 0:
+                continue
+            if suspects.size > own.size // 4:  # recompute the whole block: no gathers
+                suspects = np.arange(own.size)
+            rows = start + suspects
+            new, upper, lower = _assign_rows(self.data, rows, centers)
+            self._store(rows, new, upper, lower)
+            moved = new != own[suspects]
+            changed.append(rows[moved])
+            previous.append(own[suspects][moved])
+            own[suspects] = new
+        if not changed:
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+        return np.concatenate(changed), np.concatenate(previous)
 
 
 def _assign_rows(data: _Data, rows, centers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Certified nearest centre of ``rows``, with upper and lower distance bounds.
+    """Certified nearest centre of ``rows`` (sorted indices), with distance bounds.
 
     The float32 expansion gives every squared distance up to an error of at
-    most ``err = (d + 8) * 2**-23 * (||x|| + max ||c||)²`` (a dot product of
+    most ``err = (d + 8) * 2**-23 * (max ||x|| + max ||c||)²`` (a dot product of
     length d is exact to d roundoffs of ``||x|| ||c||``; the additions cost a few
     more; we take twice that). So when the second-nearest centre is more than
     ``2 * err`` farther than the nearest, the nearest is certain; otherwise
     the row is recomputed exactly with float64 differences, exactly as
     :func:`assign_reference` does, so ties go to the lower index.
+
+    Returns labels (m,) intp, and upper and lower bounds (m,) float64 on the
+    distance to the nearest and to the second-nearest centre.
     """
-    contiguous = rows.size and rows[-1] - rows[0] + 1 == rows.size  # rows are sorted
-    XT = data.XT[:, rows[0]:rows[-1] + 1] if contiguous else np.take(data.XT, rows, axis=1)
-    x_sq = data.x_sq[rows]
-    labels, nearest, second = _nearest_two(XT, x_sq, centers)  # float32 squared distances
-    d = centers.shape[1]
-    reach = np.sqrt(x_sq.astype(np.float64)) + float(np.sqrt(np.max(np.sum(centers**2, axis=1))))
-    err = (d + 8) * 2 * _FLOAT32_ROUNDOFF * reach**2
-    nearest, second = nearest.astype(np.float64), second.astype(np.float64)
-    unsure = np.flatnonzero(second - nearest <= 2 * err)
-    if unsure.size:
-        distances = ((data.rows(rows[unsure])[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
-        labels[unsure] = distances.argmin(axis=1)
-        two = np.sort(distances, axis=1)[:, :2] if centers.shape[0] > 1 else \
-            np.column_stack([distances[:, 0], np.full(unsure.size, np.inf)])
-        nearest[unsure], second[unsure] = two[:, 0], two[:, 1]
-        err[unsure] = 0.0
-    upper = np.sqrt(nearest + err)
-    lower = np.sqrt(np.maximum(second - err, 0.0))
+    labels = np.empty(rows.size, dtype=np.intp)
+    upper, lower = np.empty(rows.size), np.empty(rows.size)
+    d, k = centers.shape[1], centers.shape[0]
+    reach = data.max_norm + float(np.sqrt(np.max(np.sum(centers**2, axis=1))))
+    err = np.float32((d + 8) * 2 * _FLOAT32_ROUNDOFF * reach**2)
+    for start in range(0, rows.size, _CHUNK):
+        part = rows[start:start + _CHUNK]
+        contiguous = part[-1] - part[0] + 1 == part.size
+        XT = data.XT[:, part[0]:part[-1] + 1] if contiguous else np.take(data.XT, part, axis=1)
+        lab, nearest, second = _nearest_two(XT, data.x_sq[part], centers)  # float32
+        unsure = np.flatnonzero(second - nearest <= 2 * err)
+        up = np.sqrt(nearest + err, dtype=np.float64)
+        low = np.sqrt(np.maximum(second - err, 0), dtype=np.float64)
+        labels[start:start + _CHUNK] = lab
+        if unsure.size:
+            exact = ((data.rows(part[unsure])[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+            labels[start + unsure] = exact.argmin(axis=1)  # ties: the lower index
+            exact.sort(axis=1)
+            up[unsure] = np.sqrt(exact[:, 0])
+            low[unsure] = np.sqrt(exact[:, 1]) if k > 1 else np.inf
+        upper[start:start + _CHUNK], lower[start:start + _CHUNK] = up, low
     return labels, upper, lower
 
 
@@ -671,16 +708,25 @@ class _ClusterTotals:
 
     def _add(self, data, rows, labels, sign) -> None:
         k = self.count.size
-        for start in range(0, rows.size, 8 * _CHUNK):
-            part, lab = rows[start:start + 8 * _CHUNK], labels[start:start + 8 * _CHUNK]
-            w = np.ones(part.size) if data.weights is None else data.weights[part]
-            X = data.rows(part)  # (m, d) float64
-            for f in range(X.shape[1]):
-                self.sums[:, f] += sign * np.bincount(lab, weights=w * X[:, f], minlength=k)
-            self.mass += sign * np.bincount(lab, weights=w, minlength=k)
-            self.sq_sums += sign * np.bincount(lab, weights=w * np.einsum("ij,ij->i", X, X),
+        step = 8 * _CHUNK
+        everything = rows.size == data.XT.shape[1]  # rows = arange(n): slices, no gathers
+        for start in range(0, rows.size, step):
+            part, lab = rows[start:start + step], labels[start:start + step]
+            block = data.XT[:, start:start + step] if everything else np.take(data.XT, part, axis=1)
+            XT = block.astype(np.float64)  # (d, m), exact
+            w = None if data.weights is None else data.weights[part]
+            weighted = XT if w is None else XT * w
+            for f in range(XT.shape[0]):
+                self.sums[:, f] += sign * np.bincount(lab, weights=weighted[f], minlength=k)
+            self.sq_sums += sign * np.bincount(lab, weights=np.einsum("ij,ij->j", weighted, XT),
                                                minlength=k)
-            self.count += sign * np.bincount(lab[w > 0], minlength=k)
+            if w is None:
+                counts = np.bincount(lab, minlength=k)
+                self.mass += sign * counts
+                self.count += sign * counts
+            else:
+                self.mass += sign * np.bincount(lab, weights=w, minlength=k)
+                self.count += sign * np.bincount(lab[w > 0], minlength=k)
         # A cluster with no rows has sums of exactly 0, not rounding residue.
         empty = self.count == 0
         self.sums[empty], self.mass[empty], self.sq_sums[empty] = 0.0, 0.0, 0.0

@@ -85,7 +85,8 @@ SAMPLES = (
            "A Falcon 9 on the pad: sky, smoke and structure.",
            "SpaceX, public domain; via scikit-image"),
     Sample("shapes", "Shapes (two blue discs)", "Synthetic with ground truth",
-           "Two discs of the same blue far apart: try Lab colour, k=5, position weight 0.3.",
+           "Two discs of the same blue far apart: colour alone puts them in one segment. Try Lab "
+           "colour, k=6, position weight 1: they separate (the big background takes two segments).",
            "Made for this project, CC0", has_truth=True),
     Sample("cells", "Synthetic cells", "Synthetic with ground truth",
            "Two kinds of stained cells on a noisy dark background.",
