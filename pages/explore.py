@@ -17,9 +17,8 @@ st.title("k-means image segmentation")
 st.caption(f"**{image.title}**: {image.resolution_text()}")
 
 try:
-    params.spec()  # validate the feature choice before anything runs
     result = cache.segmentation(image, params)
-except ValueError as err:  # no feature selected, or k larger than the image allows
+except cache.SETTINGS_ERRORS as err:  # no feature selected, or k above the image's different pixels
     st.warning(f"{err}\n\nChange the settings in the sidebar to continue.", icon="⚠️")
     st.stop()
 

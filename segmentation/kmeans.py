@@ -818,7 +818,14 @@ def _initial_centers(data: _Data, init, rng) -> np.ndarray:
         else:
             rows = _random_distinct_rows(data, rng)
         return data.rows(rows)
-    centers = np.asarray(init, dtype=np.float64)
+    centers = np.asarray(init)
+    if not (np.issubdtype(centers.dtype, np.integer) or np.issubdtype(centers.dtype, np.floating)
+            or centers.dtype == bool):
+        raise ValueError(
+            f"init must be 'k-means++', 'random' or a ({k}, {d}) array of real numbers, "
+            f"got {type(init).__name__} of dtype {centers.dtype}"
+        )
+    centers = centers.astype(np.float64)
     if centers.shape != (k, d):
         raise ValueError(
             f"init must be 'k-means++', 'random' or an array of shape (k, d) = "

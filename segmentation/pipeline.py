@@ -32,6 +32,7 @@ from ._validation import check_image, check_int
 from .features import FeatureSpec, extract_features
 from .kmeans import KMeansState, TooFewDistinctPointsError, kmeans_iter
 from .metrics import SegmentStats, segment_statistics
+from .params import DEFAULTS
 
 __all__ = ["Segmentation", "TooFewDistinctPixelsError", "segment"]
 
@@ -114,16 +115,16 @@ class Segmentation:
 
 def segment(
     image,
-    k: int = 4,
+    k: int = DEFAULTS.k,
     *,
-    color: str = "rgb",
-    texture: bool = False,
-    position_weight: float = 0.3,
-    center_weight: float = 0.0,
-    init="k-means++",
-    seed: int | np.random.Generator | None = 0,
-    max_iter: int = 100,
-    tol: float = 1e-4,
+    color: str = DEFAULTS.color,
+    texture: bool = DEFAULTS.texture,
+    position_weight: float = DEFAULTS.position_weight,
+    center_weight: float = DEFAULTS.center_weight,
+    init=DEFAULTS.init,
+    seed: int | np.random.Generator | None = DEFAULTS.seed,
+    max_iter: int = DEFAULTS.max_iter,
+    tol: float = DEFAULTS.tol,
     spec: FeatureSpec | None = None,
 ) -> Segmentation:
     """Segment an image into k regions by k-means on per-pixel features.

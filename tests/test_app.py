@@ -551,8 +551,6 @@ def test_settings_errors_are_exactly_the_expected_types():
     assert not issubclass(ValueError, cache.SETTINGS_ERRORS)
 
 
-@pytest.mark.xfail(strict=True, reason="page wiring pending: pages/explore.py must catch "
-                                       "cache.SETTINGS_ERRORS, not every ValueError")
 def test_a_bug_is_not_shown_as_settings_advice(app, monkeypatch):
     # A ValueError from a bug inside the computation surfaces as an exception,
     # never as a "change the settings" warning to a student.

@@ -114,7 +114,8 @@ def _describe(image: WorkingImage) -> None:
     if unknown is not None:
         st.warning(f"The link asked for sample {unknown!r}, which does not exist; "
                    f"showing {get_sample(DEFAULT_SAMPLE).title} instead.")
-    st.image(cache.photo_png(image), caption=image.title, output_format="PNG")
+    st.image(cache.photo_png(image), caption=image.title, output_format="PNG",
+             alt=f"Thumbnail of the working image: {image.title}")
     if image.sample_key is not None:
         sample = get_sample(image.sample_key)
         st.caption(f"{sample.description}  \n*{sample.credit}*")
