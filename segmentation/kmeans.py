@@ -218,6 +218,7 @@ def kmeans_iter(
     seed: int | np.random.Generator | None = None,
     sample_weight=None,
     algorithm: str = "hamerly",
+    n_init: int = 1,
 ) -> Iterator[KMeansState]:
     """Run Lloyd's k-means, yielding the state after every iteration.
 
@@ -257,6 +258,12 @@ def kmeans_iter(
         ``"lloyd"`` runs :func:`assign_reference` and :func:`update_reference`
         as written (slow, memory (n, k, d), for teaching and testing). Both
         give the same labels in every state.
+    n_init : int, optional
+        Number of runs from different random starts (drawn one after the
+        other from ``seed``); the states of the run with the lowest final
+        inertia are yielded, as scikit-learn's ``n_init`` keeps its best run.
+        Needs a random ``init``. The runs happen before the first state is
+        yielded.
 
     Yields
     ------
@@ -298,10 +305,23 @@ def kmeans_iter(
     max_iter = check_int(max_iter, "max_iter", low=0)
     tol = check_float(tol, "tol", low=0.0)
     algorithm = check_choice(algorithm, "algorithm", ALGORITHMS)
-    centers = _initial_centers(data, init, check_random_state(seed))  # centred coordinates
-    shift_threshold = tol * data.mean_variance  # scikit-learn's convention: tol is relative
+    n_init = check_int(n_init, "n_init", low=1)
+    if n_init > 1 and not isinstance(init, str):
+        raise ValueError(f"n_init={n_init} needs a random init ('k-means++' or 'random'); "
+                         f"with given centres every run would be the same")
+    rng = check_random_state(seed)
+    shift_threshold = tol * _mean_variance(data)  # scikit-learn's convention: tol is relative
     loop = _lloyd_plain if algorithm == "lloyd" else _lloyd_hamerly
-    return loop(data, centers, max_iter, shift_threshold)
+    if n_init == 1:
+        return loop(data, _initial_centers(data, init, rng), max_iter, shift_threshold)
+    # Best of n_init: run each start to the end, keep the lowest final inertia
+    # (the first of equal ones).
+    best = None
+    for _ in range(n_init):
+        states = list(loop(data, _initial_centers(data, init, rng), max_iter, shift_threshold))
+        if best is None or states[-1].inertia < best[-1].inertia:
+            best = states
+    return iter(best)
 
 
 def kmeans(X, k: int, **kwargs) -> KMeansState:
@@ -396,7 +416,6 @@ class _Data:
     offset: np.ndarray  # (d,) float64, what was subtracted from every row
     weights: np.ndarray | None  # (n,) float64 or None (all rows weigh 1)
     k: int  # number of clusters
-    mean_variance: float  # mean over features of the (weighted) variance
     max_norm: float  # largest ||x|| of a centred row; scales rounding margins
 
     def rows(self, index) -> np.ndarray:
@@ -431,9 +450,7 @@ def _prepare(X, k, sample_weight) -> _Data:
         )
     _check_enough_distinct_rows(original, XT, k, weights)
     x_sq = np.einsum("ij,ij->j", XT, XT)
-    variances = [_variance(feature, weights) for feature in XT]  # one feature at a time
-    return _Data(original, XT, x_sq, offset, weights, k, float(np.mean(variances)),
-                 float(np.sqrt(x_sq.max(initial=0.0))))
+    return _Data(original, XT, x_sq, offset, weights, k, float(np.sqrt(x_sq.max(initial=0.0))))
 
 
 def _centring_offset(XT) -> np.ndarray:
@@ -454,6 +471,11 @@ def _centring_offset(XT) -> np.ndarray:
     if XT.dtype == np.float32:  # subtract what float32 can hold, and report that
         offset = offset.astype(np.float32).astype(np.float64)
     return offset
+
+
+def _mean_variance(data: _Data) -> float:
+    """Mean over features of the (weighted) variance: the scale of ``tol``."""
+    return float(np.mean([_variance(feature, data.weights) for feature in data.XT]))
 
 
 def _variance(feature, weights) -> float:

@@ -563,3 +563,17 @@ def test_module_is_reachable_by_its_name():
 
     assert km is kmeans_module
     assert callable(km.kmeans) and callable(km.kmeans_iter)
+
+
+def test_n_init_keeps_the_lowest_inertia_run(blobs):
+    # Best of 5 starts: the final inertia is the minimum over the five single
+    # runs drawn one after the other from the same seed.
+    rng = np.random.default_rng(0)
+    X = rng.random((400, 2))
+    best = kmeans(X, 6, n_init=5, seed=3, init="random")
+    generator = np.random.default_rng(3)
+    singles = [kmeans(X, 6, seed=generator, init="random").inertia for _ in range(5)]
+    assert best.inertia == min(singles)
+    assert len(set(singles)) > 1  # the starts really differ
+    with pytest.raises(ValueError, match="n_init=2 needs a random init"):
+        kmeans(X, 2, n_init=2, init=X[:2])
