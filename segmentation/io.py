@@ -26,8 +26,11 @@ is not thread-safe: two overlapping sessions can leave each other's filters
 installed for good). Pillow's bomb *warning* is avoided rather than caught:
 we identify the file with the allowlisted parsers ourselves, without the
 size check ``Image.open`` runs, and check the size with our own limit, which
-is never above Pillow's. Pillow's notes on a file's broken metadata
-(``UserWarning``) are left to the application's warning filters.
+is never above Pillow's. (A GIF whose first frame is larger than its screen
+is sized by Pillow's parser itself, which may still warn before refusing or
+handing it to our check; the file is refused either way.) Pillow's notes on
+a file's broken metadata (``UserWarning``) are left to the application's
+warning filters.
 """
 
 from __future__ import annotations
