@@ -14,8 +14,8 @@ The synthetic images are built to teach one lesson each:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -54,43 +54,58 @@ class Sample:
     description: str  # one sentence on what to look for
     credit: str  # author and licence
     has_truth: bool = False  # True if an exact ground-truth label image exists
+    # The parameters the description talks about, as the app's control keys
+    # (k, color, texture, position, position_weight, center, center_weight):
+    # the app's "try this" button sets exactly these.
+    try_this: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
 SAMPLES = (
     Sample("astronaut", "Astronaut", "Everyday photos",
            "A portrait: skin, suit, flag and a dark background.",
-           "NASA (Eileen Collins), public domain; via scikit-image"),
+           "NASA (Eileen Collins), public domain; via scikit-image",
+           try_this={"k": 5, "color": "lab"}),
     Sample("coffee", "Coffee cup", "Everyday photos",
            "A cup on a saucer: few colours, soft shadows.",
-           "Rachel Michetti, CC0; via scikit-image"),
+           "Rachel Michetti, CC0; via scikit-image",
+           try_this={"k": 3}),
     Sample("chelsea", "Chelsea the cat", "Everyday photos",
            "Fur texture: colour alone struggles, texture helps.",
-           "Stefan van der Walt, CC0; via scikit-image"),
+           "Stefan van der Walt, CC0; via scikit-image",
+           try_this={"texture": True}),
     Sample("coins", "Greek coins", "Everyday photos",
            "Grayscale: bright coins on a darker background.",
-           "Brooklyn Museum, no known copyright restrictions; via scikit-image"),
+           "Brooklyn Museum, no known copyright restrictions; via scikit-image",
+           try_this={"k": 2, "color": "gray", "position": False}),
     Sample("retina", "Retina", "Medicine & microscopy",
            "A fundus photograph: vessels, optic disc and background.",
-           "Mikael Häggström, CC0; via scikit-image"),
+           "Mikael Häggström, CC0; via scikit-image",
+           try_this={"k": 3, "color": "lab"}),
     Sample("immunohistochemistry", "Stained tissue", "Medicine & microscopy",
            "Colonic glands stained brown (DAB) and blue (hematoxylin).",
-           "CMMI, no known copyright restrictions; via scikit-image"),
+           "CMMI, no known copyright restrictions; via scikit-image",
+           try_this={"k": 3, "color": "lab", "position": False}),
     Sample("cell", "Cell (phase image)", "Medicine & microscopy",
            "One cell in saline, with a banding artefact in the background.",
-           "Paul Müller et al., CC0; via scikit-image"),
+           "Paul Müller et al., CC0; via scikit-image",
+           try_this={"k": 3, "color": "gray", "position": False}),
     Sample("hubble_deep_field", "Hubble deep field", "Space",
            "Galaxies on black: tiny bright segments.",
-           "NASA/ESA, public domain; via scikit-image"),
+           "NASA/ESA, public domain; via scikit-image",
+           try_this={"k": 2, "color": "gray", "position": False}),
     Sample("rocket", "Rocket launch", "Space",
            "A Falcon 9 on the pad: sky, smoke and structure.",
-           "SpaceX, public domain; via scikit-image"),
+           "SpaceX, public domain; via scikit-image",
+           try_this={"k": 3, "color": "lab"}),
     Sample("shapes", "Shapes (two blue discs)", "Synthetic with ground truth",
            "Two discs of the same blue far apart: colour alone puts them in one segment. Try Lab "
            "colour, k=6, position weight 1: they separate (the big background takes two segments).",
-           "Made for this project, CC0", has_truth=True),
+           "Made for this project, CC0", has_truth=True,
+           try_this={"k": 6, "color": "lab", "position": True, "position_weight": 1.0}),
     Sample("cells", "Synthetic cells", "Synthetic with ground truth",
            "Two kinds of stained cells on a noisy dark background.",
-           "Made for this project, CC0", has_truth=True),
+           "Made for this project, CC0", has_truth=True,
+           try_this={"k": 3, "color": "lab", "position": False}),
 )
 
 DEFAULT_SAMPLE = "astronaut"

@@ -65,6 +65,7 @@ __all__ = [
     "convergence_gif",
     "downscale_image",
     "draw_segment_numbers",
+    "highlight_pixels",
     "mask_rgba",
     "mean_color_image",
     "overlay",
@@ -774,3 +775,48 @@ def _draw_progress(picture: np.ndarray, fraction: float) -> None:
     bar = picture[height - bar_height:]  # a view: writing it paints the picture
     bar[:, :filled] = 255
     bar[:, filled:] = 48
+
+
+def highlight_pixels(picture, mask, dim: float = 0.3) -> np.ndarray:
+    """Make the pixels of ``mask`` stand out by darkening all the others.
+
+    Used to show the pixels that changed segment in the last *assign* step:
+    they keep their colours, everything else fades towards black.
+
+    Parameters
+    ----------
+    picture : (H, W, 3) ndarray of uint8
+        The picture, e.g. an overlay of the segments.
+    mask : (H, W) array_like of bool
+        The pixels to highlight.
+    dim : float, default 0.3
+        Brightness kept by the other pixels, in [0, 1].
+
+    Returns
+    -------
+    (H, W, 3) ndarray of uint8
+        A new picture; ``picture`` is not modified.
+
+    Raises
+    ------
+    ValueError
+        If ``picture`` is not (H, W, 3) uint8, ``mask`` has another (H, W),
+        or ``dim`` is outside [0, 1].
+
+    Examples
+    --------
+    >>> picture = np.full((1, 2, 3), 200, dtype=np.uint8)
+    >>> highlight_pixels(picture, [[True, False]], dim=0.5)[0].tolist()
+    [[200, 200, 200], [100, 100, 100]]
+    """
+    picture = np.asarray(picture)
+    if picture.ndim != 3 or picture.shape[2] != 3 or picture.dtype != np.uint8:
+        raise ValueError(f"picture must be (H, W, 3) uint8, got shape {picture.shape} "
+                         f"and dtype {picture.dtype}")
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != picture.shape[:2]:
+        raise ValueError(f"mask must have the picture's shape {picture.shape[:2]}, "
+                         f"got {mask.shape}")
+    dim = check_float(dim, "dim", low=0.0, high=1.0)
+    dimmed = np.round(picture * np.float32(dim)).astype(np.uint8)  # (H, W, 3)
+    return np.where(mask[:, :, None], picture, dimmed)

@@ -47,6 +47,7 @@ from segmentation.visualize import downscale_image, mask_rgba, resize_labels, se
 __all__ = [
     "CENTERS_TRACE",
     "FEATURE_SAMPLE_SIZE",
+    "LARGE_FONT_SIZE",
     "MARKER_TRACE",
     "MAX_FIGURE_BYTES",
     "OVERLAY_BYTES_BUDGET",
@@ -54,6 +55,7 @@ __all__ = [
     "PATHS_TRACE",
     "PLOTLY_CONFIG",
     "POINTS_TRACE",
+    "PRESENTATION_TEXT_COLOR",
     "TEXT_COLOR",
     "Projection",
     "convergence_figure",
@@ -62,6 +64,7 @@ __all__ = [
     "feature_sample",
     "feature_space_figure",
     "figure_size_bytes",
+    "inertia_figure",
     "jpeg_data_uri",
 ]
 
@@ -79,6 +82,9 @@ POINTS_TRACE, PATHS_TRACE, CENTERS_TRACE = 0, 1, 2  # traces of feature_space_fi
 # Streamlit's own body text colour: 12.6:1 on white (WCAG AA asks 4.5:1). Plotly's
 # default under Streamlit's theme, #808495, gives 3.7:1.
 TEXT_COLOR = "#31333F"
+# Presentation mode (a projector washes colours out): black text, larger.
+PRESENTATION_TEXT_COLOR = "#000000"
+LARGE_FONT_SIZE = 20
 # For st.plotly_chart(config=...): no mode bar (zoom, pan, download...). In a
 # lesson its 8 buttons add tab stops and nothing a student needs; Plotly still
 # zooms on drag and resets on double click.
@@ -120,6 +126,9 @@ def convergence_figure(
     max_side: int = 320,
     frame_ms: int = 500,
     log_inertia: bool = False,
+    colors: np.ndarray | None = None,
+    initial: int = 0,
+    slider: bool = True,
 ) -> go.Figure:
     """Animate k-means: segments over the photo, and the inertia curve, per iteration.
 
@@ -140,6 +149,15 @@ def convergence_figure(
         Time each frame stays on screen when playing.
     log_inertia : bool, default False
         Draw the inertia on a logarithmic axis.
+    colors : (k, 3) ndarray of uint8, optional
+        Segment colours; default ``segment_colors(k)``.
+    initial : int, default 0
+        The iteration shown before Play is pressed (the app shows the last,
+        the converged result).
+    slider : bool, default True
+        Add Plotly's frame slider. Without it (the app, where a Streamlit
+        control is the one iteration control) Play always replays from
+        iteration 0.
 
     Returns
     -------
@@ -152,7 +170,8 @@ def convergence_figure(
     Raises
     ------
     ValueError
-        If there are no frames, or ``inertias`` has a different length.
+        If there are no frames, ``inertias`` has a different length, or
+        ``initial`` is not a frame.
 
     Examples
     --------
@@ -168,7 +187,9 @@ def convergence_figure(
     if len(inertias) != n_frames:
         raise ValueError(f"inertias must have one value per frame ({n_frames}), "
                          f"got {len(inertias)}")
-    photo, overlays = _fit_overlays(image, label_frames, alpha, max_side)
+    if not 0 <= initial < n_frames:
+        raise ValueError(f"initial={initial} must be between 0 and {n_frames - 1}")
+    photo, overlays = _fit_overlays(image, label_frames, alpha, max_side, colors)
     iterations = list(range(n_frames))
     inertias = [float(value) for value in inertias]
 
@@ -176,13 +197,13 @@ def convergence_figure(
                            subplot_titles=("Segments", "Inertia"))
     figure.add_trace(go.Image(source=jpeg_data_uri(photo), hoverinfo="skip", name="photo"),
                      row=1, col=1)
-    figure.add_trace(go.Image(source=overlays[0], hoverinfo="skip", name="segments"),
+    figure.add_trace(go.Image(source=overlays[initial], hoverinfo="skip", name="segments"),
                      row=1, col=1)
     figure.add_trace(go.Scatter(x=iterations, y=inertias, mode="lines+markers", name="inertia",
                                 line={"color": "#0072B2", "width": 3},
                                 hovertemplate="iteration %{x}<br>inertia %{y:.4g}<extra></extra>"),
                      row=1, col=2)
-    figure.add_trace(_marker(0, inertias[0]), row=1, col=2)
+    figure.add_trace(_marker(initial, inertias[initial]), row=1, col=2)
 
     # Each frame replaces only the overlay and the marker: the photo stays put.
     figure.frames = [
@@ -191,9 +212,10 @@ def convergence_figure(
         for i in iterations
     ]
     figure.update_layout(
-        height=560, margin={"l": 10, "r": 10, "t": 40, "b": 150}, showlegend=False,
-        updatemenus=[_play_pause_menu(frame_ms)],
-        sliders=[_iteration_slider(n_frames)],
+        height=560 if slider else 470,
+        margin={"l": 10, "r": 10, "t": 40, "b": 150 if slider else 60}, showlegend=False,
+        updatemenus=[_play_pause_menu(frame_ms, from_current=slider)],
+        sliders=[_iteration_slider(n_frames, initial)] if slider else [],
     )
     figure.update_xaxes(visible=False, row=1, col=1)
     figure.update_yaxes(visible=False, row=1, col=1)
@@ -321,6 +343,9 @@ def feature_space_figure(
     colors: np.ndarray | None = None,
     n_samples: int = FEATURE_SAMPLE_SIZE,
     seed: int = 0,
+    after_update: bool = False,
+    frames: bool = True,
+    large_text: bool = False,
 ) -> go.Figure:
     """Pixels and centres in feature space, iteration by iteration.
 
@@ -346,6 +371,16 @@ def feature_space_figure(
         Pixels drawn (all of them if the image is smaller).
     seed : int, default 0
         Seed of the sample.
+    after_update : bool, default False
+        Show the half-step *update* of ``iteration`` (which must then be at
+        least 1): the centres have moved to the means of their pixels, but
+        the pixels keep the segments of iteration ``iteration - 1`` until
+        the next *assign*.
+    frames : bool, default True
+        Add one animation frame per iteration. The app leaves them out: its
+        iteration control draws each step as its own small figure.
+    large_text : bool, default False
+        Presentation mode: larger, black text.
 
     Returns
     -------
@@ -385,6 +420,8 @@ def feature_space_figure(
     shown = last if iteration is None else int(iteration)
     if not 0 <= shown <= last:
         raise ValueError(f"iteration={iteration} must be between 0 and {last}")
+    if after_update and shown == 0:
+        raise ValueError("after_update needs iteration >= 1: iteration 0 has no update step")
     k = states[0].k
     colors = segment_colors(k) if colors is None else np.asarray(colors)
     projection = feature_projection(names)
@@ -392,16 +429,18 @@ def feature_space_figure(
     points = features[sample].astype(np.float64) @ projection.matrix  # (m, 2)
     centers = np.stack([state.centers @ projection.matrix for state in states])  # (T, k, 2)
 
-    def traces(i: int, with_points: bool) -> list[go.Scatter]:
-        return [_feature_points(points if with_points else None, states[i].labels[sample],
-                                colors),
+    def traces(i: int, with_points: bool, update_only: bool = False) -> list[go.Scatter]:
+        # After the update half-step, the pixels still carry the previous assignment.
+        labels = states[i - 1 if update_only else i].labels[sample]  # (m,)
+        return [_feature_points(points if with_points else None, labels, colors),
                 _center_paths(centers[:i + 1]), _centers(centers[i], colors)]
 
-    figure = go.Figure(data=traces(shown, with_points=True))
-    # Frames carry only what changes: the points' segments (not their positions), the
-    # paths and the centres. Plotly merges each frame into the traces it names.
-    figure.frames = [go.Frame(name=str(i), traces=[POINTS_TRACE, PATHS_TRACE, CENTERS_TRACE],
-                              data=traces(i, with_points=False)) for i in range(last + 1)]
+    figure = go.Figure(data=traces(shown, with_points=True, update_only=after_update))
+    if frames:
+        # Frames carry only what changes: the points' segments (not their positions), the
+        # paths and the centres. Plotly merges each frame into the traces it names.
+        figure.frames = [go.Frame(name=str(i), traces=[POINTS_TRACE, PATHS_TRACE, CENTERS_TRACE],
+                                  data=traces(i, with_points=False)) for i in range(last + 1)]
     everything = np.concatenate([points, centers.reshape(-1, 2)])  # (m + T k, 2)
     figure.update_layout(height=420, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                          showlegend=False, plot_bgcolor="white", hovermode="closest")
@@ -414,7 +453,84 @@ def feature_space_figure(
                         scaleanchor="x" if projection.y_title else None, scaleratio=1,
                         constrain="domain")
     figure.update_xaxes(constrain="domain")
-    return _accessible_text(figure)
+    return _accessible_text(figure, large=large_text)
+
+
+def inertia_figure(
+    inertias: Sequence[float],
+    iteration: int,
+    *,
+    after_update: bool = False,
+    log: bool = False,
+    large_text: bool = False,
+    height: int = 260,
+) -> go.Figure:
+    """The inertia curve of a run with a marker on the step shown.
+
+    Small (no pictures, no frames), so the app redraws it on every step.
+
+    Parameters
+    ----------
+    inertias : sequence of float
+        Inertia of every iteration, iteration 0 first.
+    iteration : int
+        The iteration shown, between 0 and ``len(inertias) - 1``.
+    after_update : bool, default False
+        The half-step between assign ``iteration - 1`` and assign
+        ``iteration``: the inertia after an update is not recorded, so a
+        dashed vertical line marks the step instead of a dot.
+    log : bool, default False
+        Logarithmic inertia axis: the small late decreases become visible.
+    large_text : bool, default False
+        Presentation mode: larger, black text.
+    height : int, default 260
+        Height in pixels.
+
+    Returns
+    -------
+    go.Figure
+        Traces: the curve, then :data:`MARKER_TRACE`-like marker of the step
+        (always the last trace).
+
+    Raises
+    ------
+    ValueError
+        If ``inertias`` is empty or ``iteration`` is not one of its indices,
+        or ``after_update`` is asked for iteration 0.
+
+    Examples
+    --------
+    >>> figure = inertia_figure([9.0, 4.0, 3.5], 2)
+    >>> figure.data[-1].x, figure.layout.yaxis.type
+    ((2,), 'linear')
+    """
+    values = [float(value) for value in inertias]
+    if not values:
+        raise ValueError("inertias must hold at least one value, got none")
+    if not 0 <= iteration < len(values):
+        raise ValueError(f"iteration={iteration} must be between 0 and {len(values) - 1}")
+    if after_update and iteration == 0:
+        raise ValueError("after_update needs iteration >= 1: iteration 0 has no update step")
+    iterations = list(range(len(values)))
+    figure = go.Figure(go.Scatter(
+        x=iterations, y=values, mode="lines+markers", name="inertia",
+        line={"color": "#0072B2", "width": 3}, marker={"size": 7},
+        hovertemplate="iteration %{x}<br>inertia %{y:.4g}<extra></extra>"))
+    if after_update:
+        # The update's inertia is not recorded: mark the half-step, claim no value.
+        figure.add_vline(x=iteration - 0.5, line={"color": "#D55E00", "width": 3, "dash": "dash"})
+        figure.add_trace(go.Scatter(x=[iteration - 0.5], y=[None], mode="markers",
+                                    name="current step", hoverinfo="skip"))
+    else:
+        figure.add_trace(_marker(iteration, values[iteration]))
+    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                         showlegend=False, plot_bgcolor="white")
+    figure.update_xaxes(title_text="iteration", range=[-0.5, max(len(values) - 0.5, 1.5)],
+                        showgrid=False, dtick=1 if len(values) <= 15 else None)
+    figure.update_yaxes(title_text="inertia" + (" (log scale)" if log else ""),
+                        type="log" if log else "linear", range=_padded_range(values, log),
+                        showgrid=True, gridcolor="#E6E6EA")
+    return _accessible_text(figure, large=large_text)
 
 
 def _span(values: np.ndarray) -> list[float]:
@@ -469,13 +585,15 @@ def _hex(color) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(int(c) for c in color))
 
 
-def _accessible_text(figure: go.Figure) -> go.Figure:
+def _accessible_text(figure: go.Figure, large: bool = False) -> go.Figure:
     """Set every text of the figure to TEXT_COLOR, in place; returns the figure.
 
     Streamlit's theme gives axes, titles, sliders and buttons their own
     template colours, which ``layout.font`` alone does not override.
+    ``large`` (presentation mode): black and :data:`LARGE_FONT_SIZE` px.
     """
-    font = {"color": TEXT_COLOR}
+    font = ({"color": PRESENTATION_TEXT_COLOR, "size": LARGE_FONT_SIZE} if large
+            else {"color": TEXT_COLOR})
     figure.update_layout(font=font)
     figure.update_xaxes(tickfont=font, title_font=font, linecolor=TEXT_COLOR,
                         tickcolor=TEXT_COLOR)
@@ -484,7 +602,7 @@ def _accessible_text(figure: go.Figure) -> go.Figure:
     figure.update_annotations(font=font)  # subplot titles
     for slider in figure.layout.sliders:
         slider.font = font
-        slider.currentvalue.font.color = TEXT_COLOR
+        slider.currentvalue.font.color = font["color"]
     for menu in figure.layout.updatemenus:
         menu.font = font
     return figure
@@ -503,14 +621,16 @@ def _padded_range(values: list[float], log: bool) -> list[float]:
     return [low - pad, high + pad]
 
 
-def _fit_overlays(image, label_frames, alpha, max_side) -> tuple[np.ndarray, list[str]]:
+def _fit_overlays(image, label_frames, alpha, max_side,
+                  colors=None) -> tuple[np.ndarray, list[str]]:
     """The shrunk photo and one overlay data URI per frame, within OVERLAY_BYTES_BUDGET.
 
     Starts at ``max_side`` (or less for long runs, guessing 0.5 character per
     pixel) and shrinks again, by the square root of the overshoot, until the
     encoded overlays fit: PNG size grows with the area, i.e. with side².
     """
-    colors = segment_colors(max(int(frame.max()) for frame in label_frames) + 1)  # fixed per run
+    if colors is None:  # fixed per run
+        colors = segment_colors(max(int(frame.max()) for frame in label_frames) + 1)
     aspect = min(image.shape[:2]) / max(image.shape[:2])  # overlay area = aspect * side²
     guess = math.sqrt(OVERLAY_BYTES_BUDGET / (0.5 * len(label_frames) * aspect))
     side = max(_MIN_SIDE, min(max_side, max(image.shape[:2]), int(guess)))
@@ -540,24 +660,28 @@ def _frame_args(duration_ms: int) -> dict[str, object]:
             "transition": {"duration": 0}}
 
 
-def _play_pause_menu(frame_ms: int) -> dict[str, object]:
-    """One Play and one Pause button, under the plots (above the slider, so both fit a phone)."""
+def _play_pause_menu(frame_ms: int, from_current: bool = True) -> dict[str, object]:
+    """One Play and one Pause button, under the plots (above the slider, so both fit a phone).
+
+    Without ``from_current`` Play replays every frame from iteration 0.
+    """
     return {
         "type": "buttons", "direction": "left", "showactive": False,
-        "x": 0.0, "y": -0.12, "xanchor": "left", "yanchor": "top", "pad": {"r": 10},
+        "x": 0.0, "y": -0.12 if from_current else -0.04, "xanchor": "left", "yanchor": "top",
+        "pad": {"r": 10},
         "buttons": [
             {"label": "▶ Play", "method": "animate",
-             "args": [None, {**_frame_args(frame_ms), "fromcurrent": True}]},
+             "args": [None, {**_frame_args(frame_ms), "fromcurrent": from_current}]},
             {"label": "❚❚ Pause", "method": "animate",
              "args": [[None], _frame_args(0)]},
         ],
     }
 
 
-def _iteration_slider(n_frames: int) -> dict[str, object]:
+def _iteration_slider(n_frames: int, active: int = 0) -> dict[str, object]:
     """One step per frame; dragging it shows that iteration."""
     return {
-        "active": 0, "x": 0.0, "y": -0.2, "len": 1.0, "xanchor": "left", "yanchor": "top",
+        "active": active, "x": 0.0, "y": -0.2, "len": 1.0, "xanchor": "left", "yanchor": "top",
         "pad": {"t": 10},
         "currentvalue": {"prefix": "Iteration ", "xanchor": "right", "font": {"size": 16}},
         "steps": [{"label": str(i), "method": "animate", "args": [[str(i)], _frame_args(0)]}
