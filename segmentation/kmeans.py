@@ -58,6 +58,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ._validation import (
     check_choice,
@@ -313,12 +314,16 @@ def kmeans_iter(
     shift_threshold = tol * _mean_variance(data)  # scikit-learn's convention: tol is relative
     loop = _lloyd_plain if algorithm == "lloyd" else _lloyd_hamerly
     if n_init == 1:
-        return loop(data, _initial_centers(data, init, rng), max_iter, shift_threshold)
+        with _one_blas_thread():
+            centers = _initial_centers(data, init, rng)
+        return loop(data, centers, max_iter, shift_threshold)
     # Best of n_init: run each start to the end, keep the lowest final inertia
     # (the first of equal ones).
     best = None
     for _ in range(n_init):
-        states = list(loop(data, _initial_centers(data, init, rng), max_iter, shift_threshold))
+        with _one_blas_thread():
+            centers = _initial_centers(data, init, rng)
+        states = list(loop(data, centers, max_iter, shift_threshold))
         if best is None or states[-1].inertia < best[-1].inertia:
             best = states
     return iter(best)
@@ -397,7 +402,8 @@ def kmeans_plusplus(
     data = _prepare(X, k, sample_weight)
     if n_local_trials is not None:
         n_local_trials = check_int(n_local_trials, "n_local_trials", low=1)
-    rows = _kmeans_plusplus(data, check_random_state(seed), n_local_trials)
+    with _one_blas_thread():
+        rows = _kmeans_plusplus(data, check_random_state(seed), n_local_trials)
     return np.asarray(data.original[rows], dtype=np.float64)
 
 
@@ -523,27 +529,40 @@ def _plain_inertia(X, labels, centers, weights) -> float:
 # ---------------------------------------------------------------------------
 
 
+def _one_blas_thread():
+    """A context in which BLAS runs on one thread, as scikit-learn's k-means does.
+
+    Our matrix products are small (k x d times d x 32768); a second BLAS thread
+    gains nothing on them and, on a busy machine, its spin-waiting made a run
+    three times slower. The limit is process-wide while it lasts, so the
+    loops below hold it only while computing, never while suspended at a yield.
+    """
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _lloyd_hamerly(data: _Data, centers, max_iter, shift_threshold) -> Iterator[KMeansState]:
     """Lloyd's loop with bounds that skip the distances that cannot matter (see _Bounds)."""
     # Labels as intp inside the loop: NumPy gathers with intp indices several
     # times faster than with uint8 ones; states get a compact copy.
-    labels, upper, lower = _assign_rows(data, np.arange(data.XT.shape[1]), centers)
-    bounds = _Bounds(data, labels, upper, lower)  # step 1 on the initial centres
-    totals = _ClusterTotals.from_labels(data, labels)
+    with _one_blas_thread():
+        labels, upper, lower = _assign_rows(data, np.arange(data.XT.shape[1]), centers)
+        bounds = _Bounds(data, labels, upper, lower)  # step 1 on the initial centres
+        totals = _ClusterTotals.from_labels(data, labels)
     yield _freeze(data, 0, centers, labels, totals.inertia(centers), 0.0, len(labels), False)
 
     for iteration in range(1, max_iter + 1):
-        # Step 2, update: the means, from sums kept up to date incrementally.
-        new_centers = totals.means(centers)
-        empty = np.flatnonzero(totals.count == 0)
-        if empty.size:
-            new_centers = _relocate_empty_clusters(data, empty, labels, centers, totals)
-        moves = np.sqrt(np.sum((new_centers - centers) ** 2, axis=1))  # (k,)
-        shift = float(np.sum(moves**2))
-        # Step 1, assign, pruned by the bounds: labels change in place, and the
-        # rows that changed come back with their previous labels.
-        changed, previous = bounds.assign(new_centers, moves, labels)
-        totals.move_rows(data, changed, previous, labels[changed])
+        with _one_blas_thread():
+            # Step 2, update: the means, from sums kept up to date incrementally.
+            new_centers = totals.means(centers)
+            empty = np.flatnonzero(totals.count == 0)
+            if empty.size:
+                new_centers = _relocate_empty_clusters(data, empty, labels, centers, totals)
+            moves = np.sqrt(np.sum((new_centers - centers) ** 2, axis=1))  # (k,)
+            shift = float(np.sum(moves**2))
+            # Step 1, assign, pruned by the bounds: labels change in place, and
+            # the rows that changed come back with their previous labels.
+            changed, previous = bounds.assign(new_centers, moves, labels)
+            totals.move_rows(data, changed, previous, labels[changed])
         # Step 3, converge.
         converged = changed.size == 0 or shift <= shift_threshold
         yield _freeze(data, iteration, new_centers, labels, totals.inertia(new_centers),
@@ -582,12 +601,12 @@ class _Bounds:
         self._store(slice(None), labels, upper, lower)
 
     def _store(self, rows, labels, upper, lower) -> None:
-        """Fresh bounds (float64) of ``rows``, made relative to the drifts."""
+        """Fresh bounds (float32) of ``rows``, made relative to the drifts."""
         if not isinstance(rows, slice) and rows[-1] - rows[0] + 1 == rows.size:
             rows = slice(rows[0], rows[-1] + 1)  # a block: write without scattering
-        relative_upper = upper - np.take(self.drift, labels)
+        relative_upper = upper - np.take(self.drift.astype(np.float32), labels)
         self.U[rows] = relative_upper
-        lower += np.take(self.other_drift, labels)
+        lower += np.take(self.other_drift.astype(np.float32), labels)
         self.G[rows] = relative_upper - lower
 
     def _margin(self) -> float:
@@ -616,26 +635,21 @@ class _Bounds:
         # u < l            <=>  G < -(drift[a] + other_drift[a])
         below_gap = (half_gap - self.drift - margin).astype(np.float32)
         below_lower = (-(self.drift + self.other_drift) - margin).astype(np.float32)
-        changed, previous = [], []
+        suspects = []
         for start in range(0, labels.size, _CHUNK):  # blocks stay in the CPU cache
-            own = labels[start:start + _CHUNK]  # a view: relabelled in place
-            suspects = np.flatnonzero(
-                (self.U[start:start + _CHUNK] >= np.take(below_gap, own))
-                & (self.G[start:start + _CHUNK] >= np.take(below_lower, own)))
-            if suspects.size == 0:
-                continue
-            if suspects.size > own.size // 4:  # recompute the whole block: no gathers
-                suspects = np.arange(own.size)
-            rows = start + suspects
-            new, upper, lower = _assign_rows(self.data, rows, centers)
-            self._store(rows, new, upper, lower)
-            moved = new != own[suspects]
-            changed.append(rows[moved])
-            previous.append(own[suspects][moved])
-            own[suspects] = new
-        if not changed:
-            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
-        return np.concatenate(changed), np.concatenate(previous)
+            own = labels[start:start + _CHUNK]
+            keep = ((self.U[start:start + _CHUNK] < np.take(below_gap, own))
+                    | (self.G[start:start + _CHUNK] < np.take(below_lower, own)))
+            suspects.append(start + np.flatnonzero(~keep))
+        rows = np.concatenate(suspects)
+        if rows.size == 0:
+            return rows, rows
+        new, upper, lower = _assign_rows(self.data, rows, centers)
+        self._store(rows, new, upper, lower)
+        old = labels[rows]
+        moved = np.flatnonzero(new != old)
+        labels[rows[moved]] = new[moved]
+        return rows[moved], old[moved]
 
 
 def _assign_rows(data: _Data, rows, centers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -649,11 +663,13 @@ def _assign_rows(data: _Data, rows, centers) -> tuple[np.ndarray, np.ndarray, np
     the row is recomputed exactly with float64 differences, exactly as
     :func:`assign_reference` does, so ties go to the lower index.
 
-    Returns labels (m,) intp, and upper and lower bounds (m,) float64 on the
-    distance to the nearest and to the second-nearest centre.
+    Returns labels (m,) intp, and upper and lower bounds (m,) float32 on the
+    distance to the nearest and to the second-nearest centre (float32 rounding
+    included in the margin of :class:`_Bounds`).
     """
     labels = np.empty(rows.size, dtype=np.intp)
-    upper, lower = np.empty(rows.size), np.empty(rows.size)
+    upper = np.empty(rows.size, dtype=np.float32)
+    lower = np.empty(rows.size, dtype=np.float32)
     d, k = centers.shape[1], centers.shape[0]
     reach = data.max_norm + float(np.sqrt(np.max(np.sum(centers**2, axis=1))))
     err = np.float32((d + 8) * 2 * _FLOAT32_ROUNDOFF * reach**2)
@@ -663,8 +679,8 @@ def _assign_rows(data: _Data, rows, centers) -> tuple[np.ndarray, np.ndarray, np
         XT = data.XT[:, part[0]:part[-1] + 1] if contiguous else np.take(data.XT, part, axis=1)
         lab, nearest, second = _nearest_two(XT, data.x_sq[part], centers)  # float32
         unsure = np.flatnonzero(second - nearest <= 2 * err)
-        up = np.sqrt(nearest + err, dtype=np.float64)
-        low = np.sqrt(np.maximum(second - err, 0), dtype=np.float64)
+        up = np.sqrt(nearest + err)
+        low = np.sqrt(np.maximum(second - err, 0))
         labels[start:start + _CHUNK] = lab
         if unsure.size:
             exact = ((data.rows(part[unsure])[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
