@@ -10,6 +10,10 @@ The synthetic images are built to teach one lesson each:
   them apart; adding position (``position_weight`` > 0) can.
 * ``cells``: round "cells" in two stains on a dark, noisy background, the
   kind of picture a microscopist segments.
+* ``stuck``: six small balloons of distinct colours over a big sky and field.
+  With k = 8, random starts usually put two centres in the sky or the field and
+  none on some balloon, and Lloyd's steps cannot repair it; k-means++ rarely
+  does (see :mod:`segmentation.stability`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ __all__ = [
     "load_sample",
     "synthetic_cells",
     "synthetic_shapes",
+    "synthetic_stuck",
 ]
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
@@ -106,6 +111,11 @@ SAMPLES = (
            "Two kinds of stained cells on a noisy dark background.",
            "Made for this project, CC0", has_truth=True,
            try_this={"k": 3, "color": "lab", "position": False}),
+    Sample("stuck", "Balloons (a stuck start)", "Synthetic with ground truth",
+           "Six small balloons over sky and field: with k=8 and RGB colour only, random starts "
+           "often leave a balloon without a segment of its own; k-means++ rarely does.",
+           "Made for this project, CC0", has_truth=True,
+           try_this={"k": 8, "color": "rgb", "position": False}),
 )
 
 DEFAULT_SAMPLE = "astronaut"
@@ -226,6 +236,35 @@ def synthetic_cells(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return _paint(truth, colors, noise=14.0, seed=seed + 1), truth
 
 
+def synthetic_stuck(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Six small balloons of distinct colours over a big sky and a big field.
+
+    Made so that k-means with k = 8 on RGB colour has a clear best answer (one
+    segment per colour) that random starts rarely find: they draw pixels
+    uniformly, so most centres land in the sky and the field (95 % of the
+    pixels) and some balloon gets none. A balloon without a centre joins the
+    nearest segment, and no Lloyd step can free a centre to take it: a poor
+    local minimum. k-means++ draws far-away colours first, so it finds the
+    balloons. tests/test_samples.py measures both over 20 seeds.
+
+    Returns
+    -------
+    image : (240, 320, 3) uint8
+    truth : (240, 320) uint8
+        0 sky, 1 field, 2..7 balloons (red, yellow, magenta, cyan, white, black).
+    """
+    height, width = 240, 320
+    truth = np.zeros((height, width), dtype=np.uint8)
+    truth[150:] = 1  # the field below the horizon
+    centres = [(50, 50), (90, 130), (45, 210), (95, 280), (200, 80), (195, 240)]
+    for index, centre in enumerate(centres):
+        truth[draw.disk(centre, 16, shape=truth.shape)] = 2 + index  # 793 pixels each
+    colors = np.array([[150, 185, 225], [95, 150, 70], [215, 40, 45], [245, 215, 50],
+                       [190, 60, 190], [40, 215, 215], [250, 250, 250], [25, 25, 30]],
+                      dtype=np.float64)
+    return _paint(truth, colors, noise=5.0, seed=seed), truth
+
+
 def _paint(truth, colors, *, noise, seed) -> np.ndarray:
     """Colour each region of ``truth``, add Gaussian noise, return uint8."""
     rng = np.random.default_rng(seed)
@@ -248,4 +287,5 @@ def _read_png(path: Path) -> np.ndarray:
 SYNTHETIC: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
     "shapes": synthetic_shapes,
     "cells": synthetic_cells,
+    "stuck": synthetic_stuck,
 }
