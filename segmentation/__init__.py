@@ -42,6 +42,8 @@ from .metrics import (
 )
 from .params import NoFeatureSelectedError, SegmentParams
 from .pipeline import Segmentation, TooFewDistinctPixelsError, segment
+from .choosing_k import elbow_curve, suggest_elbow, working_image
+from .stability import adjusted_rand_index, compare_starts, kmeanspp_steps, stability_to_perturbations
 
 __all__ = [
     "COLOR_SPACES",
@@ -71,4 +73,5 @@ __all__ = [
     "segment_statistics",
     "statistics_csv",
     "statistics_rows",
+    "adjusted_rand_index", "compare_starts", "elbow_curve", "kmeanspp_steps", "stability_to_perturbations", "suggest_elbow", "working_image",
 ]
