@@ -54,7 +54,9 @@ References
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,6 +91,10 @@ _CHUNK = 1 << 15
 _FLOAT32_ROUNDOFF = 2.0**-24
 # Centred values above this would overflow float32 once squared and summed.
 _MAX_ABS_VALUE = 1e18
+# Threads for blocks of rows (see _each_block): one per core, at most 4.
+_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else (os.cpu_count() or 1)))
+_EXECUTOR: ThreadPoolExecutor | None = None
 
 
 class TooFewDistinctPointsError(ValueError):
@@ -540,6 +546,27 @@ def _one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+def _each_block(work, starts) -> list:
+    """``[work(start) for start in starts]``, spread over the CPU cores.
+
+    NumPy releases the GIL inside its loops, so blocks of rows run truly in
+    parallel in threads. Every block writes its own slice of the output or
+    returns its own partial result, combined afterwards in block order, so the
+    result does not depend on the number of threads.
+    """
+    starts = list(starts)
+    if len(starts) < 2 or _THREADS < 2:
+        return [work(start) for start in starts]
+    return list(_executor().map(work, starts))
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        _EXECUTOR = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="kmeans")
+    return _EXECUTOR
+
+
 def _lloyd_hamerly(data: _Data, centers, max_iter, shift_threshold) -> Iterator[KMeansState]:
     """Lloyd's loop with bounds that skip the distances that cannot matter (see _Bounds)."""
     # Labels as intp inside the loop: NumPy gathers with intp indices several
@@ -635,18 +662,22 @@ class _Bounds:
         # u < l            <=>  G < -(drift[a] + other_drift[a])
         below_gap = (half_gap - self.drift - margin).astype(np.float32)
         below_lower = (-(self.drift + self.other_drift) - margin).astype(np.float32)
-        suspects = []
-        for start in range(0, labels.size, _CHUNK):  # blocks stay in the CPU cache
+
+        def block(start):  # blocks of rows stay in the CPU cache
             own = labels[start:start + _CHUNK]
             keep = ((self.U[start:start + _CHUNK] < np.take(below_gap, own))
                     | (self.G[start:start + _CHUNK] < np.take(below_lower, own)))
-            suspects.append(start + np.flatnonzero(~keep))
-        rows = np.concatenate(suspects)
+            return start + np.flatnonzero(~keep)
+
+        rows = np.concatenate(_each_block(block, range(0, labels.size, _CHUNK)))
         if rows.size == 0:
             return rows, rows
+        old = labels[rows]
+        # (Hamerly's "second chance", first tightening the upper bound with the
+        # distance to the own centre alone, was slower here: in NumPy the
+        # bookkeeping costs more than the k-pass minimum it saves.)
         new, upper, lower = _assign_rows(self.data, rows, centers)
         self._store(rows, new, upper, lower)
-        old = labels[rows]
         moved = np.flatnonzero(new != old)
         labels[rows[moved]] = new[moved]
         return rows[moved], old[moved]
@@ -673,33 +704,38 @@ def _assign_rows(data: _Data, rows, centers) -> tuple[np.ndarray, np.ndarray, np
     d, k = centers.shape[1], centers.shape[0]
     reach = data.max_norm + float(np.sqrt(np.max(np.sum(centers**2, axis=1))))
     err = np.float32((d + 8) * 2 * _FLOAT32_ROUNDOFF * reach**2)
-    for start in range(0, rows.size, _CHUNK):
+    # ||x - c||² = ||x||² - 2 x·c + ||c||²: one (k, d) @ (d, m) product per block,
+    # a layout several times faster in OpenBLAS than (m, d) @ (d, k).
+    minus_two_c = (-2.0 * centers).astype(np.float32)  # (k, d)
+    c_sq = np.einsum("ij,ij->i", centers, centers).astype(np.float32)[:, None]  # (k, 1)
+
+    def block(start):
         part = rows[start:start + _CHUNK]
         contiguous = part[-1] - part[0] + 1 == part.size
         XT = data.XT[:, part[0]:part[-1] + 1] if contiguous else np.take(data.XT, part, axis=1)
-        lab, nearest, second = _nearest_two(XT, data.x_sq[part], centers)  # float32
+        partial = minus_two_c @ XT  # (k, m) squared distances minus ||x||²
+        partial += c_sq
+        lab, nearest, second = _nearest_two(partial, data.x_sq[part])  # float32
         unsure = np.flatnonzero(second - nearest <= 2 * err)
         up = np.sqrt(nearest + err)
         low = np.sqrt(np.maximum(second - err, 0))
-        labels[start:start + _CHUNK] = lab
+        lab = lab.astype(np.intp)
         if unsure.size:
             exact = ((data.rows(part[unsure])[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
-            labels[start + unsure] = exact.argmin(axis=1)  # ties: the lower index
+            lab[unsure] = exact.argmin(axis=1)  # ties: the lower index
             exact.sort(axis=1)
             up[unsure] = np.sqrt(exact[:, 0])
             low[unsure] = np.sqrt(exact[:, 1]) if k > 1 else np.inf
-        upper[start:start + _CHUNK], lower[start:start + _CHUNK] = up, low
+        out = slice(start, start + part.size)
+        labels[out], upper[out], lower[out] = lab, up, low
+
+    _each_block(block, range(0, rows.size, _CHUNK))
     return labels, upper, lower
 
 
-def _nearest_two(XT, x_sq, centers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest centre and the two smallest squared distances (float32) of each column."""
-    k, m = centers.shape[0], XT.shape[1]
-    # ||x - c||² = ||x||² - 2 x·c + ||c||². The ||x||² term is the same for every
-    # centre, so comparing centres needs only -2 x·c + ||c||²: one (k, d) @ (d, m)
-    # product, a layout several times faster in OpenBLAS than (m, d) @ (d, k).
-    partial = (-2.0 * centers).astype(np.float32) @ XT  # (k, m)
-    partial += np.einsum("ij,ij->i", centers, centers).astype(np.float32)[:, None]
+def _nearest_two(partial, x_sq) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest row of ``partial`` (k, m) per column, and the two smallest values + x_sq."""
+    k, m = partial.shape
     labels = np.zeros(m, dtype=_label_dtype(k))
     best = partial[0].copy()
     second = np.full(m, np.inf, dtype=np.float32)
@@ -745,26 +781,32 @@ class _ClusterTotals:
         return totals
 
     def _add(self, data, rows, labels, sign) -> None:
-        k = self.count.size
+        k, d = self.count.size, data.XT.shape[0]
         step = 8 * _CHUNK
         everything = rows.size == data.XT.shape[1]  # rows = arange(n): slices, no gathers
-        for start in range(0, rows.size, step):
+
+        def block(start):  # (k, d + 3) partial sums of one block, in float64
             part, lab = rows[start:start + step], labels[start:start + step]
-            block = data.XT[:, start:start + step] if everything else np.take(data.XT, part, axis=1)
-            XT = block.astype(np.float64)  # (d, m), exact
+            chunk = data.XT[:, start:start + step] if everything else np.take(data.XT, part, axis=1)
+            XT = chunk.astype(np.float64)  # (d, m), exact
             w = None if data.weights is None else data.weights[part]
             weighted = XT if w is None else XT * w
-            for f in range(XT.shape[0]):
-                self.sums[:, f] += sign * np.bincount(lab, weights=weighted[f], minlength=k)
-            self.sq_sums += sign * np.bincount(lab, weights=np.einsum("ij,ij->j", weighted, XT),
-                                               minlength=k)
+            totals = np.empty((k, d + 3))
+            for f in range(d):
+                totals[:, f] = np.bincount(lab, weights=weighted[f], minlength=k)
+            totals[:, d] = np.bincount(lab, weights=np.einsum("ij,ij->j", weighted, XT), minlength=k)
             if w is None:
-                counts = np.bincount(lab, minlength=k)
-                self.mass += sign * counts
-                self.count += sign * counts
+                totals[:, d + 1] = totals[:, d + 2] = np.bincount(lab, minlength=k)
             else:
-                self.mass += sign * np.bincount(lab, weights=w, minlength=k)
-                self.count += sign * np.bincount(lab[w > 0], minlength=k)
+                totals[:, d + 1] = np.bincount(lab, weights=w, minlength=k)
+                totals[:, d + 2] = np.bincount(lab[w > 0], minlength=k)
+            return totals
+
+        for totals in _each_block(block, range(0, rows.size, step)):  # in block order
+            self.sums += sign * totals[:, :d]
+            self.sq_sums += sign * totals[:, d]
+            self.mass += sign * totals[:, d + 1]
+            self.count += sign * totals[:, d + 2].astype(np.int64)
         # A cluster with no rows has sums of exactly 0, not rounding residue.
         empty = self.count == 0
         self.sums[empty], self.mass[empty], self.sq_sums[empty] = 0.0, 0.0, 0.0
