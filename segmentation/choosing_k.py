@@ -309,6 +309,9 @@ def elbow_curve(
         holds a value below 1, or ``n_init`` or ``sample_size`` is below 1.
     TooFewDistinctPointsError
         A ``ValueError``: a k exceeds the number of distinct rows of ``X``.
+    TypeError
+        If a value of ``ks``, ``n_init`` or ``sample_size`` is not an
+        integer, or ``seed`` is of the wrong type.
 
     Notes
     -----
@@ -463,6 +466,8 @@ def suggest_elbow(ks, inertias) -> ElbowSuggestion:
         If the lengths differ, there are fewer than 3 points, ``ks`` is not
         strictly increasing, an inertia is not finite, or the curve does not
         fall from its first to its last point.
+    TypeError
+        If a value of ``ks`` is not an integer.
 
     Examples
     --------

@@ -129,12 +129,16 @@ def adjusted_rand_index(labels_a, labels_b) -> float:
 
 
 def _contingency(a, b) -> np.ndarray:
-    """(n_a, n_b) int64 table of co-occurrence counts; labels compacted first."""
-    _, a_index = np.unique(a, return_inverse=True)
-    b_values, b_index = np.unique(b, return_inverse=True)
-    n_a, n_b = int(a_index.max()) + 1, b_values.size
-    cells = a_index.reshape(-1).astype(np.int64) * n_b + b_index.reshape(-1)
-    return np.bincount(cells, minlength=n_a * n_b).reshape(n_a, n_b)
+    """(n_a, n_b) int64 table of co-occurrence counts of two flat labelings."""
+    if min(int(a.min()), int(b.min())) >= 0 and (int(a.max()) + 1) * (int(b.max()) + 1) <= 1 << 20:
+        # Small non-negative labels (k-means labels) index the table directly:
+        # an unused label is an all-zero row or column, which adds no pair.
+        a_index, b_index = a.astype(np.int64), b.astype(np.int64)
+    else:  # arbitrary values: compact them to 0..m-1 first (a sort)
+        a_index = np.unique(a, return_inverse=True)[1].reshape(-1).astype(np.int64)
+        b_index = np.unique(b, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    n_a, n_b = int(a_index.max()) + 1, int(b_index.max()) + 1
+    return np.bincount(a_index * n_b + b_index, minlength=n_a * n_b).reshape(n_a, n_b)
 
 
 def _pairs(counts) -> int:
@@ -472,6 +476,8 @@ def compare_starts(
     ValueError
         If ``X`` or ``k`` is invalid, ``n_seeds`` is below 1, ``inits`` is
         empty or holds an unknown name, or ``seed`` is negative.
+    TypeError
+        If ``k``, ``n_seeds`` or ``seed`` is not an integer.
 
     Examples
     --------

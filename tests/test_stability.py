@@ -68,6 +68,14 @@ def test_ari_matches_scikit_learn(seed):
     assert -1.0 <= value <= 1.0
 
 
+def test_ari_with_negative_and_huge_label_values_matches_scikit_learn():
+    # The compacting path (labels that cannot index a small table) gives the same ARI.
+    rng = np.random.default_rng(1)
+    a = rng.integers(-5, 5, size=400)
+    b = np.where(rng.random(400) < 0.5, a * 10**9, rng.integers(0, 3, size=400))
+    assert adjusted_rand_index(a, b) == pytest.approx(adjusted_rand_score(a, b), abs=1e-12)
+
+
 def test_ari_of_trivial_partitions_is_one():
     # One segment each (denominator 0): defined as 1, as in scikit-learn.
     assert adjusted_rand_index([[3, 3], [3, 3]], [[0, 0], [0, 0]]) == 1.0
