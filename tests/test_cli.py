@@ -329,3 +329,34 @@ def test_installed_console_command_runs_from_any_folder(two_colour_image, tmp_pa
     assert completed.returncode == 0, completed.stderr
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
         "shapes_labels.png", "shapes_overlay.png", "shapes_stats.csv"]
+
+
+# --------------------------------------------------------------------------- #
+# --clean
+# --------------------------------------------------------------------------- #
+def test_clean_flag_removes_specks_before_writing(tmp_path):
+    # A white speck on the black half is its own segment without --clean and joins
+    # the black segment with it; the labels PNG and the statistics say so.
+    from segmentation.io import load_image_file
+
+    image = np.zeros((32, 32, 3), dtype=np.uint8)
+    image[:, 16:] = 255
+    image[5, 5] = 255
+    source = tmp_path / "speck.png"
+    source.write_bytes(encode_png(image))
+    counts = {}
+    for flag in ([], ["--clean"]):
+        out = tmp_path / ("clean" if flag else "plain")
+        assert main([str(source), "--k", "2", "--position-weight", "0", "--quiet",
+                     "--out", str(out), *flag]) == 0
+        labels = load_image_file(out / "speck_labels.png").image[..., 0]
+        counts[bool(flag)] = (int(labels[5, 5] == labels[0, 0]),
+                              (out / "speck_stats.csv").read_text().splitlines()[1].split(",")[1])
+    assert counts[False] == (0, str(16 * 32 - 1))
+    assert counts[True] == (1, str(16 * 32))
+
+
+def test_clean_flag_parses():
+    # --clean is off by default.
+    assert build_parser().parse_args(["a.png"]).clean is False
+    assert build_parser().parse_args(["a.png", "--clean"]).clean is True

@@ -279,3 +279,122 @@ def test_adjusted_rand_exact_on_large_counts():
     expected_index = truth_pairs * pred_pairs / pairs(table.sum())
     expected = (index - expected_index) / ((truth_pairs + pred_pairs) / 2 - expected_index)
     assert _adjusted_rand(table) == pytest.approx(float(expected), rel=1e-12)
+
+
+# --------------------------------------------------------------------------- #
+# Benchmark scores: Rand index, covering, boundaries, confusion, evaluate_segmentation
+# --------------------------------------------------------------------------- #
+from segmentation.metrics import (  # noqa: E402
+    boundary_scores,
+    confusion_matrix,
+    evaluate_segmentation,
+    probabilistic_rand_index,
+    segmentation_covering,
+)
+
+
+@pytest.fixture
+def halves():
+    """A 4 x 6 truth: left three columns 0, right three columns 1."""
+    truth = np.zeros((4, 6), dtype=int)
+    truth[:, 3:] = 1
+    return truth
+
+
+def test_identical_labelling_scores_perfectly(halves):
+    # Identical partitions: ARI 1, VI 0, IoU 1, PRI 1, covering 1, boundaries found.
+    quality = evaluate_segmentation(halves, halves)
+    assert (quality.adjusted_rand, quality.variation_of_information, quality.mean_best_iou) == (1.0, 0.0, 1.0)
+    assert (quality.rand_index, quality.covering) == (1.0, 1.0)
+    assert (quality.boundary.precision, quality.boundary.recall) == (1.0, 1.0)
+
+
+def test_permuted_labelling_scores_the_same(rng):
+    # Renaming the segments changes no score.
+    truth = rng.integers(0, 4, (12, 12))
+    labels = rng.integers(0, 3, (12, 12))
+    permuted = np.array([7, 2, 9])[labels]
+    first, second = evaluate_segmentation(labels, truth), evaluate_segmentation(permuted, truth)
+    for name in ("adjusted_rand", "rand_index", "variation_of_information", "covering", "mean_best_iou"):
+        assert getattr(first, name) == pytest.approx(getattr(second, name))
+    assert first.boundary == second.boundary
+
+
+def test_rand_index_hand_computed(halves):
+    # Labels [[0,0,0,1]]-like split: on the 1x4 toy 3 of 6 pairs agree.
+    truth = np.array([[0, 0, 1, 1]])
+    labels = np.array([[0, 0, 0, 1]])
+    # Pairs: (a,b) together in both; (a,c),(b,c) together only in labels; (a,d),(b,d) apart
+    # in both; (c,d) together only in truth: 1 + 2 = 3 of 6 agree.
+    assert probabilistic_rand_index(labels, truth) == 0.5
+    # Against two truths, the mean of the two Rand indices.
+    assert probabilistic_rand_index(labels, [truth, labels]) == 0.75
+
+
+def test_rand_index_matches_sklearn(rng):
+    # Oracle: scikit-learn's rand_score on random labelings.
+    from sklearn.metrics import rand_score
+
+    truth, labels = rng.integers(0, 5, (20, 20)), rng.integers(0, 3, (20, 20))
+    assert probabilistic_rand_index(labels, truth) == pytest.approx(rand_score(truth.ravel(), labels.ravel()))
+
+
+def test_covering_hand_computed():
+    # Truth regions of 2 and 2 pixels, best IoUs 2/3 and 1/2: (2*2/3 + 2*1/2) / 4.
+    covering = segmentation_covering(np.array([[0, 0, 0, 1]]), np.array([[0, 0, 1, 1]]))
+    assert covering == pytest.approx((2 * 2 / 3 + 2 * 1 / 2) / 4)
+
+
+def test_boundary_tolerance_boundary(halves):
+    # A border moved by 2 columns: found within 2 pixels, missed within 1.
+    moved = np.zeros((4, 6), dtype=int)
+    moved[:, 5:] = 1
+    assert boundary_scores(moved, halves, tolerance=2).f_measure == 1.0
+    scores = boundary_scores(moved, halves, tolerance=1)
+    assert scores.precision == 0.5 and scores.recall == 0.5
+
+
+def test_boundary_without_prediction_boundaries():
+    # One predicted segment: no boundary claimed (precision 1), none found (recall 0).
+    truth = np.array([[0, 1]])
+    scores = boundary_scores(np.zeros((1, 2), int), truth)
+    assert (scores.precision, scores.recall, scores.f_measure) == (1.0, 0.0, 0.0)
+
+
+def test_confusion_matrix_rows_are_truth_regions(halves):
+    # Rows sum to the true region sizes, columns to the predicted ones.
+    labels = np.zeros((4, 6), dtype=int)
+    labels[:, 4:] = 5
+    confusion = confusion_matrix(labels, halves)
+    assert confusion.table.tolist() == [[12, 0], [4, 8]]
+    assert confusion.predicted_labels.tolist() == [0, 5]
+
+
+def test_evaluate_scores_connected_regions(halves):
+    # Two discs of one label are two regions: with connected=True the truth's two
+    # regions are matched exactly although the prediction has one label value.
+    truth = np.zeros((3, 5), dtype=int)
+    truth[:, 2] = 1
+    labels = truth.copy()
+    labels[:, 4] = 1  # the right column shares a label with the middle, apart from it
+    connected = evaluate_segmentation(labels, truth)
+    assert connected.n_regions == 4 and connected.n_truth_regions == 3
+    assert evaluate_segmentation(labels, truth, connected=False).n_regions == 2
+
+
+def test_ground_truth_set_is_complete_and_valid():
+    # assets/ground_truth holds at least 12 images of 256 x 256 with connected,
+    # 0..n-1 numbered truths of the same size.
+    from pathlib import Path
+
+    from segmentation.io import load_image_file
+    from segmentation.postprocess import connected_regions
+
+    folder = Path(__file__).resolve().parent.parent / "assets" / "ground_truth"
+    truths = sorted(folder.glob("*_truth.png"))
+    assert len(truths) >= 12
+    for path in truths:
+        image = load_image_file(folder / path.name.replace("_truth", "")).image
+        truth = load_image_file(path).image[..., 0]
+        assert image.shape == (256, 256, 3) and truth.shape == (256, 256)
+        assert connected_regions(truth).count == int(truth.max()) + 1
