@@ -1,16 +1,24 @@
 """Entry point of the k-means segmentation app: ``streamlit run app.py``.
 
-The sidebar's image choice lives here, outside the pages, so every page works
-on the same picture (kept in ``st.session_state``, see :mod:`ui.state`) and
-through the same cache (:mod:`ui.cache`). Pages are ``st.Page`` entries;
-the roadmap adds more beside *Explore*, each a thin script in ``pages/``:
-elbow method, feature comparison, initialisation lab, feature-space view,
-post-processing, superpixels, ground-truth evaluation and a guided lesson.
+The sidebar's image choice and display settings live here, outside the pages,
+so every page works on the same picture (kept in ``st.session_state``, see
+:mod:`ui.state`), in the same palette, through the same cache (:mod:`ui.cache`).
+Pages are ``st.Page`` entries, each a thin script in ``app_pages/``; the
+roadmap adds more beside *Explore*: elbow method, feature comparison,
+initialisation lab, post-processing, superpixels, ground-truth evaluation and a
+guided lesson. The conventions every page follows (widget keys, shared
+settings, the URL) are in :mod:`ui` and the README's "Page conventions".
+
+Why ``app_pages/`` and not ``pages/``: Streamlit treats a folder named
+``pages/`` next to the entry script as its legacy multipage mode until
+``st.navigation`` has run once in the process, so on a fresh server the first
+visitor of a page's own URL would get that page alone, without this sidebar.
 """
 
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
+from ui.display import display_sidebar, page_style, presentation_requested
 from ui.image_choice import image_sidebar
 
 # Streamlit runs every session's script in a thread of one process, and BLAS
@@ -20,19 +28,44 @@ from ui.image_choice import image_sidebar
 # per core (README, "Serving a class").
 BLAS_THREADS = 1
 
+# Script -> st.Page options. url_path is the page's address (/explore) and the
+# prefix of its own widget keys (explore_opacity...): see ui/__init__.py.
 PAGES = {
-    "pages/explore.py": {"title": "Explore", "icon": ":material/palette:", "default": True},
+    "app_pages/explore.py": {"title": "Explore", "icon": ":material/palette:",
+                             "url_path": "explore"},
 }
+DEFAULT_PAGE = "app_pages/explore.py"  # served at the root URL
+
+
+def pages() -> list[st.Page]:
+    """The st.Page entries: every page at its url_path, the default one also at "/".
+
+    Streamlit serves the default page only at "/", so its own address
+    (/explore) gets a hidden twin: a link to any page's url_path works.
+    """
+    entries = []
+    for path, options in PAGES.items():
+        if path == DEFAULT_PAGE:
+            entries.append(st.Page(path, **{**options, "url_path": f"{options['url_path']}-home"},
+                                   default=True))
+            entries.append(st.Page(path, **options, visibility="hidden"))
+        else:
+            entries.append(st.Page(path, **options))
+    return entries
 
 
 def main() -> None:
-    """Limit BLAS threads, configure the page, choose the image, run the selected page."""
+    """Limit BLAS threads, configure the page, draw the shared sidebar, run the page."""
     # Process-wide, ~1 ms; on every run, to catch BLAS libraries loaded since
     # (threadpoolctl lets one live thread at a time set it; the others find it set).
     threadpool_limits(BLAS_THREADS)
-    st.set_page_config(page_title="k-means segmentation", page_icon="🎨", layout="wide")
-    page = st.navigation([st.Page(path, **options) for path, options in PAGES.items()])
+    present = presentation_requested()
+    st.set_page_config(page_title="k-means segmentation", page_icon="🎨", layout="wide",
+                       initial_sidebar_state="collapsed" if present else "auto")
+    page = st.navigation(pages())
     image_sidebar()
+    display = display_sidebar()
+    page_style(display)
     page.run()
 
 

@@ -1,37 +1,38 @@
-"""Explore: segment one image with k-means, watch it converge, take the results home.
+"""Explore: segment one image with k-means, step through it, take the results home.
 
-A thin page: the sidebar widgets (:mod:`ui.controls`) collect the
-parameters, :mod:`ui.cache` computes (once per image and parameters), and
-:mod:`ui.views` / :mod:`ui.downloads` render.
+A thin page. The first screen (:func:`ui.views.first_screen`) holds the
+segmented picture, the step control, k and the features, the inertia curve
+and the feature space; below it come the result pictures, the ground truth
+of synthetic samples, the statistics, the downloads and the share link.
+:mod:`ui.cache` computes (once per image and parameters). This page's own
+widget keys start with ``explore_`` (see :mod:`ui`).
 """
 
 import streamlit as st
 
 from ui import cache, controls, downloads, views
+from ui.display import display_settings
 from ui.state import current_image
 
 image = current_image()  # chosen in the sidebar by app.py
-params = controls.segmentation_controls()
+display = display_settings()  # palette, numbers, presentation: the sidebar of app.py
+options = controls.run_options()  # initialisation and stopping, in the sidebar
 
-st.title("k-means image segmentation")
-st.caption(f"**{image.title}**: {image.resolution_text()}")
-
-try:
-    result = cache.segmentation(image, params)
-except cache.SETTINGS_ERRORS as err:  # no feature selected, or k above the image's different pixels
-    st.warning(f"{err}\n\nChange the settings in the sidebar to continue.", icon="⚠️")
+st.title("k-means segmentation")
+params, result = views.first_screen(image, options, display)
+if result is None:  # settings k-means cannot run: the first screen said why
     st.stop()
 
-st.caption(f"Features: {params.spec().describe()}.")
+st.caption(f"**{image.title}**: {image.resolution_text()} Features: {params.spec().describe()}.")
 views.summary_metrics(result)
-views.convergence_section(image, params, result)
+views.animation_section(image, params, result, display)
 
 st.subheader("Result")
-alpha = st.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key="opacity",
+alpha = st.slider("Overlay opacity", 0.0, 1.0, cache.DEFAULT_ALPHA, 0.05, key="explore_opacity",
                   help="0 shows the photo, 1 the flat segment colours.")
-views.result_images(image, params, result, alpha)
-views.step_scrubber(image, params, result, alpha)
-views.statistics_section(result)
+views.result_images(image, params, result, alpha, display)
+views.ground_truth_section(image, params, result, display)
+views.statistics_section(result, display.palette)
 
 st.subheader("Downloads")
 downloads.download_section(image, params, result, alpha)

@@ -1,4 +1,4 @@
-"""Tests of the Streamlit app (``app.py``, ``pages/``, ``ui/``) with Streamlit's AppTest.
+"""Tests of the Streamlit app (``app.py``, ``app_pages/``, ``ui/``) with Streamlit's AppTest.
 
 AppTest runs the real scripts in this process without a browser: widgets are
 set with ``set_value`` and the page is rerun with ``run()``. Things only a
@@ -21,12 +21,10 @@ import numpy as np
 import pytest
 import streamlit as st
 from PIL import Image
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1 import app_test as app_test_module
 
 from segmentation import encode_png, segment
-from segmentation.samples import load_sample
+from segmentation.samples import SAMPLES, get_sample, load_sample
 from segmentation.visualize import downscale_image
 from ui import cache
 from ui.controls import CONTROL_DEFAULTS, query_items, query_string
@@ -35,32 +33,13 @@ from ui.params import SegmentParams
 from ui.state import image_digest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE_FILES = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "pages").glob("*.py"))
+PAGE_FILES = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "app_pages").glob("*.py"))
 TIMEOUT = 120  # seconds; generous, the CI machine is small and shared
 
 
 # --------------------------------------------------------------------------- #
 # Fixtures
 # --------------------------------------------------------------------------- #
-@pytest.fixture(autouse=True)
-def navigation_mode(monkeypatch):
-    """Run app.py as an st.navigation app, as the server does.
-
-    AppTest 1.67 recomputes ``PagesManager.uses_pages_directory`` before every
-    run from whether a ``pages/`` folder exists, so from the second run on it
-    executes the page file alone, in the legacy pages-folder mode, and skips
-    app.py (and its sidebar). The server sets the flag to False once
-    ``st.navigation`` has been called; this does the same after each reset.
-    """
-
-    class NavigationPagesManager(PagesManager):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(app_test_module, "PagesManager", NavigationPagesManager)
-
-
 @pytest.fixture
 def app() -> AppTest:
     """The app, not yet run."""
@@ -89,7 +68,7 @@ def wide_png() -> bytes:
 # --------------------------------------------------------------------------- #
 def stats_rows(at: AppTest):
     """The statistics table of the page, as a DataFrame."""
-    return at.dataframe[0].value
+    return at.table[0].value
 
 
 def working_caption(at: AppTest) -> str:
@@ -98,18 +77,27 @@ def working_caption(at: AppTest) -> str:
 
 
 def features_caption(at: AppTest) -> str:
-    """The page caption that describes the features, e.g. 'Features: RGB colour.'."""
-    return next(c.value for c in at.main.caption if c.value.startswith("Features:"))
+    """The part of the page caption that describes the features, e.g. 'Features: RGB colour.'."""
+    caption = next(c.value for c in at.main.caption if " Features: " in c.value)
+    return caption[caption.index("Features: "):]
 
 
 def share_text(at: AppTest) -> str:
-    """The link shown under "Share these settings"."""
-    return next(code.value for code in at.code if code.language != "python")
+    """The link shown under "Share these settings" (a markdown link to itself)."""
+    text = next(m.value for m in at.markdown if m.value.startswith("["))
+    return text[1:text.index("](")]
 
 
-def plotly_spec(at: AppTest) -> dict:
-    """The convergence figure as Plotly JSON, exactly as sent to the browser."""
-    return json.loads(at.get("plotly_chart")[0].proto.spec)
+def plotly_spec(at: AppTest, key: str = "explore_convergence_chart") -> dict:
+    """A Plotly figure of the page as JSON, exactly as sent to the browser."""
+    chart = next(chart for chart in at.get("plotly_chart") if chart.proto.id.endswith(key)
+                 or key in chart.proto.id)
+    return json.loads(chart.proto.spec)
+
+
+def show_animation(at: AppTest) -> AppTest:
+    """Switch on the in-browser animation (built only on demand)."""
+    return at.toggle(key="explore_animation").set_value(True).run()
 
 
 def upload(at: AppTest, name: str, data: bytes, mime: str = "image/png") -> AppTest:
@@ -142,9 +130,10 @@ def test_landing_segments_default_sample(landed):
     assert table["pixels"].sum() == 512 * 512
     assert table["segment"].tolist() == [0, 1, 2, 3]
     assert landed.query_params.get("sample") == "astronaut"
-    spec = plotly_spec(landed)
-    assert [b["label"] for b in spec["layout"]["updatemenus"][0]["buttons"]] == ["▶ Play", "❚❚ Pause"]
-    assert spec["layout"]["sliders"][0]["active"] == 0  # Play starts from iteration 0
+    # The result first: the step control is on the last half-step, the converged result.
+    n_iter = int({m.label: m.value for m in landed.metric}["Iterations run"])
+    assert landed.select_slider(key="explore_step").value == 2 * n_iter
+    assert len(landed.get("plotly_chart")) == 2  # the inertia curve and the feature space
 
 
 def test_landing_metrics_row(landed):
@@ -191,7 +180,7 @@ def test_opacity_and_k_recompute_only_what_changed(app, monkeypatch):
     st.cache_resource.clear()  # start cold, whatever ran before in this process
     app.run()
     assert calls == {"segment": 1, "load_sample": 1}
-    app.slider(key="opacity").set_value(0.8).run()
+    app.slider(key="explore_opacity").set_value(0.8).run()
     assert calls == {"segment": 1, "load_sample": 1}
     app.slider(key="k").set_value(5).run()
     assert calls == {"segment": 2, "load_sample": 1}
@@ -242,7 +231,7 @@ def test_camera_snapshot_is_segmented(landed, wide_png):
     landed.camera_input(key="camera").set_value(("image.jpg", buffer.getvalue(), "image/jpeg")).run()
     assert not landed.exception
     assert working_caption(landed).startswith("Working at 512 x 341 px")
-    assert [image.captions for image in landed.sidebar.get("image")] == [["Camera snapshot"]]
+    assert any("Camera snapshot" in c.value for c in landed.main.caption)
     assert "sample" not in landed.query_params
 
 
@@ -304,14 +293,22 @@ def test_query_items_mirror_widget_defaults():
 # --------------------------------------------------------------------------- #
 # Animation, warnings, downloads
 # --------------------------------------------------------------------------- #
-def test_plotly_spec_has_one_frame_per_iteration(landed):
-    # n_iter + 1 frames (iteration 0 included), one slider step each, JSON under 5 MB.
+def test_animation_is_built_on_demand_and_opens_on_the_result(landed):
+    # Off by default; switched on: n_iter + 1 frames, Play replays from 0, no
+    # second slider (the step control is the one iteration control), the overlay
+    # shown first is the last frame's, JSON under 5 MB.
+    assert len(landed.get("plotly_chart")) == 2
     n_iter = int({m.label: m.value for m in landed.metric}["Iterations run"])
+    show_animation(landed)
     spec = plotly_spec(landed)
-    assert len(spec["frames"]) == n_iter + 1
     assert [f["name"] for f in spec["frames"]] == [str(i) for i in range(n_iter + 1)]
-    assert len(spec["layout"]["sliders"][0]["steps"]) == n_iter + 1
-    assert len(landed.get("plotly_chart")[0].proto.spec.encode()) < MAX_FIGURE_BYTES
+    assert not spec["layout"].get("sliders")
+    (menu,) = spec["layout"]["updatemenus"]
+    assert [b["label"] for b in menu["buttons"]] == ["▶ Play", "❚❚ Pause"]
+    assert menu["buttons"][0]["args"][1]["fromcurrent"] is False
+    assert spec["data"][1]["source"] == spec["frames"][-1]["data"][0]["source"]
+    assert spec["data"][3]["x"] == [n_iter]
+    assert len(json.dumps(spec).encode()) < MAX_FIGURE_BYTES
 
 
 def test_no_feature_selected_warns(landed):
@@ -321,7 +318,7 @@ def test_no_feature_selected_warns(landed):
     assert not landed.exception
     assert len(landed.warning) == 1
     assert "Select at least one feature" in landed.warning[0].value
-    assert len(landed.dataframe) == 0
+    assert len(landed.table) == 0
 
 
 def test_too_many_segments_warns(landed):
@@ -334,11 +331,11 @@ def test_too_many_segments_warns(landed):
     assert any("k=12" in w.value for w in landed.warning)
 
 
-def test_step_scrubber_shows_chosen_iteration(landed):
-    # Iteration 1 of the scrubber shows that iteration's inertia and changed pixels.
+def test_step_control_shows_chosen_iteration(landed):
+    # Step 2 (iteration 1, assign) shows that iteration's inertia and changed pixels.
     image = downscale_image(load_sample("astronaut"), 512)
     expected = segment(image, **SegmentParams().segment_kwargs()).states[1]
-    landed.slider(key="scrub_iteration").set_value(1).run()
+    landed.select_slider(key="explore_step").set_value(2).run()
     metrics = {m.label: m.value for m in landed.metric}
     assert metrics["Inertia"] == f"{expected.inertia:.4g}"
     assert metrics["Pixels that changed segment"] == f"{expected.n_changed:,}"
@@ -347,13 +344,15 @@ def test_step_scrubber_shows_chosen_iteration(landed):
 def test_download_buttons_present(landed):
     # Six downloads, each with its own key.
     keys = sorted(button.key for button in landed.get("download_button"))
-    assert keys == sorted(["download_mask", "download_overlay", "download_csv", "download_json",
-                           "download_gif", "download_code"])
+    assert keys == sorted(f"explore_download_{name}"
+                          for name in ("mask", "overlay", "csv", "json", "gif", "code"))
 
 
 def test_python_snippet_reproduces_the_app(landed):
     # The snippet shown on the page, run as is, gives the app's segment sizes.
     landed.slider(key="k").set_value(3).run()
+    assert not landed.code  # the highlighter is loaded only on demand
+    landed.toggle(key="explore_show_code").set_value(True).run()
     snippet = next(c.value for c in landed.code if c.language == "python")
     namespace: dict = {}
     exec(compile(snippet, "<snippet>", "exec"), namespace)  # noqa: S102 - our own generated code
@@ -490,6 +489,7 @@ def test_python_script_of_an_upload_reads_the_picture_next_to_it(landed, wide_pn
     # For an upload the script reads my_image.png beside itself, whatever the
     # current folder, and finds the app's segment sizes.
     upload(landed, "blocks.png", wide_png)
+    landed.toggle(key="explore_show_code").set_value(True).run()
     snippet = next(c.value for c in landed.code if c.language == "python")
     folder = tmp_path / "downloads"
     folder.mkdir()
@@ -536,7 +536,7 @@ def test_k_above_distinct_colours_warns_in_image_words_then_recovers(landed):
     assert len(landed.warning) == 1
     assert "this image has different pixels" in landed.warning[0].value
     assert "(it has 2)" in landed.warning[0].value
-    assert len(landed.dataframe) == 0
+    assert len(landed.table) == 0
     landed.slider(key="k").set_value(2).run()
     assert not landed.exception and not landed.warning
     assert stats_rows(landed)["pixels"].tolist() == [30 * 20, 30 * 20]
@@ -562,3 +562,152 @@ def test_a_bug_is_not_shown_as_settings_advice(app, monkeypatch):
     app.run()
     assert not app.warning
     assert app.exception
+
+
+# --------------------------------------------------------------------------- #
+# Half-steps, palette, presentation mode, guided samples, page conventions
+# --------------------------------------------------------------------------- #
+def step_caption(at: AppTest) -> str:
+    """The caption of the first-screen picture: what the shown half-step did."""
+    return at.main.get("image")[0].captions[0]
+
+
+def test_next_step_walks_update_then_assign(landed):
+    # From the start, "Next" goes 0 -> 1 (update) -> 2 (assign), "Back" returns,
+    # "Result" jumps to the last step; the picture's caption follows.
+    landed.button(key="explore_step_start").click().run()
+    assert landed.select_slider(key="explore_step").value == 0
+    assert "initial assign" in step_caption(landed)
+    landed.button(key="explore_step_next").click().run()
+    assert landed.select_slider(key="explore_step").value == 1
+    assert "Iteration 1, update" in step_caption(landed)
+    landed.button(key="explore_step_next").click().run()
+    assert landed.select_slider(key="explore_step").value == 2
+    assert "Iteration 1, assign" in step_caption(landed)
+    assert "pixels joined a nearer centre (bright" in step_caption(landed)
+    landed.button(key="explore_step_back").click().run()
+    assert landed.select_slider(key="explore_step").value == 1
+    landed.button(key="explore_step_result").click().run()
+    n_iter = int({m.label: m.value for m in landed.metric}["Iterations run"])
+    assert landed.select_slider(key="explore_step").value == 2 * n_iter
+    assert "segments of the result" in step_caption(landed)
+
+
+def test_half_step_pictures_show_old_labels_after_update_and_highlight_after_assign():
+    # Update keeps iteration 0's labels (same picture as step 0); assign 1
+    # highlights exactly the pixels whose label changed, darkening the others.
+    image = downscale_image(load_sample("coins"), 128)
+    params = SegmentParams()
+    result = segment(image, **params.segment_kwargs())
+    working = cache.WorkingImage(source="sample", name="coins", title="Coins",
+                                 digest=image_digest(image), image=image,
+                                 original_size=image.shape[:2], max_side=128)
+
+    def pixels(step, highlight):
+        return np.asarray(Image.open(io.BytesIO(cache.step_png(working, params, result, step,
+                                                               highlight=highlight))))
+
+    np.testing.assert_array_equal(pixels(1, True), pixels(0, True))
+    plain, highlighted = pixels(2, False), pixels(2, True)
+    changed = result.labels_at(1) != result.labels_at(0)
+    assert changed.any() and not changed.all()
+    np.testing.assert_array_equal(highlighted[changed], plain[changed])
+    assert (highlighted[~changed] <= plain[~changed]).all()
+    assert (highlighted[~changed] < plain[~changed]).any()
+
+
+def test_changing_k_shows_the_result_first(landed):
+    # After stepping back, a new k shows its own converged result again.
+    landed.button(key="explore_step_start").click().run()
+    landed.slider(key="k").set_value(5).run()
+    n_iter = int({m.label: m.value for m in landed.metric}["Iterations run"])
+    assert landed.select_slider(key="explore_step").value == 2 * n_iter
+
+
+def test_palette_choice_recolours_table_and_pictures(landed):
+    # The colour-blind safe palette names other colours in the table and
+    # changes the overlay; it is in the URL.
+    default_names = stats_rows(landed)["colour"].tolist()
+    default_png = landed.main.get("image")[0].value[0]
+    landed.selectbox(key="palette").set_value("cvd-safe").run()
+    assert not landed.exception
+    assert stats_rows(landed)["colour"].tolist() == ["yellow", "light blue", "indigo",
+                                                     "dark olive"]
+    assert stats_rows(landed)["colour"].tolist() != default_names
+    assert landed.main.get("image")[0].value[0] != default_png
+
+
+def test_segment_numbers_toggle_changes_the_picture(landed):
+    # Numbers on: a different picture (the numbers are drawn on it).
+    before = landed.main.get("image")[0].value[0]
+    landed.toggle(key="numbers").set_value(True).run()
+    assert not landed.exception
+    assert landed.main.get("image")[0].value[0] != before
+
+
+@pytest.mark.parametrize("value", ["true", "1"])
+def test_presentation_mode_from_the_url(app, value):
+    # ?present=true (the toggle's own word) or ?present=1: the toggle is on,
+    # the settings fold into an expander, and the charts get larger black text.
+    # (The collapsed sidebar is checked in the browser, test_browser.py.)
+    app.query_params["present"] = value
+    app.run()
+    assert not app.exception
+    assert app.toggle(key="present").value is True
+    assert any(e.label == "Settings: k and features" for e in app.expander)
+    curve = plotly_spec(app, "explore_inertia_chart")
+    assert curve["layout"]["font"] == {"color": "#000000", "size": 20}
+
+
+def test_presentation_toggle_in_the_sidebar(landed):
+    # The switch in the sidebar does the same.
+    landed.toggle(key="present").set_value(True).run()
+    assert any(e.label == "Settings: k and features" for e in landed.expander)
+    assert plotly_spec(landed, "explore_inertia_chart")["layout"]["font"]["size"] == 20
+
+
+def test_try_this_sets_the_parameters_of_the_hint(landed):
+    # On shapes, "Try this" sets Lab colour, k=6, position weight 1, as the hint says.
+    landed.selectbox(key="sample").set_value("shapes").run()
+    assert any("k=6" in m.value for m in landed.sidebar.markdown)
+    landed.button(key="try_this").click().run()
+    assert not landed.exception
+    assert landed.slider(key="k").value == 6
+    assert landed.selectbox(key="color").value == "lab"
+    assert landed.slider(key="position_weight").value == 1.0
+    assert len(stats_rows(landed)) == 6
+
+
+@pytest.mark.parametrize("sample", [s.key for s in SAMPLES])
+def test_every_sample_has_a_valid_try_this(sample):
+    # Every hint comes with parameters the controls accept.
+    settings = get_sample(sample).try_this
+    assert settings and set(settings) <= set(CONTROL_DEFAULTS)
+    SegmentParams.from_controls(**{**CONTROL_DEFAULTS, **settings}).spec()
+
+
+def test_synthetic_sample_shows_ground_truth_and_score(landed):
+    # shapes: the truth picture and the scores of the result shown; a photo has neither.
+    from segmentation.metrics import compare_to_ground_truth
+    from segmentation.samples import load_ground_truth
+
+    assert not any(s.value == "Against the ground truth" for s in landed.subheader)
+    landed.selectbox(key="sample").set_value("shapes").run()
+    assert any(s.value == "Against the ground truth" for s in landed.subheader)
+    assert any("Ground truth" in image.captions[0] for image in landed.main.get("image"))
+    image = load_sample("shapes")  # 480 x 360: below the working resolution, not shrunk
+    expected = compare_to_ground_truth(segment(image, **SegmentParams().segment_kwargs()).labels,
+                                       load_ground_truth("shapes"))
+    metrics = {m.label: m.value for m in landed.metric}
+    assert metrics["Mean best IoU"] == f"{expected.mean_best_iou:.3f}"
+    assert metrics["Adjusted Rand index"] == f"{expected.adjusted_rand:.3f}"
+
+
+def test_page_own_widget_keys_carry_the_page_prefix(landed):
+    # Page conventions: every widget of the Explore page's main area is either a
+    # shared setting (bare key) or starts with "explore_".
+    shared = set(CONTROL_DEFAULTS)
+    keys = {widget.key for kind in ("slider", "select_slider", "toggle", "selectbox", "button")
+            for widget in landed.main.get(kind) if widget.key}
+    assert keys, "no keyed widgets found"
+    assert all(key in shared or key.startswith("explore_") for key in keys), keys

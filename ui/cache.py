@@ -9,12 +9,18 @@ function                  cache key
 ``uploaded_image``        SHA-256 of the file's bytes, max_side
 ``segmentation``          image digest, SegmentParams
 ``photo_png``             image digest
-``overlay_png``           image digest, SegmentParams, alpha
-``iteration_overlay_png`` image digest, SegmentParams, iteration, alpha
+``overlay_png``           image digest, SegmentParams, alpha, DisplaySettings
+``iteration_overlay_png`` image digest, SegmentParams, iteration, alpha, DisplaySettings
+``step_png``              image digest, SegmentParams, half-step, highlight,
+                          DisplaySettings
+``feature_space_figure``  image digest, SegmentParams, half-step, palette, text size
+                          (the features themselves: digest, SegmentParams)
+``truth_scores``,         image digest, SegmentParams (sample key)
+``truth_png``
 ``boundaries_png``,       image digest, SegmentParams
 ``mean_color_png``,
 ``label_mask_png``
-``convergence_figure``    image digest, SegmentParams (fixed ANIMATION_ALPHA)
+``convergence_figure``    image digest, SegmentParams, palette (fixed ANIMATION_ALPHA)
 ``convergence_gif``       image digest, SegmentParams (fixed ANIMATION_ALPHA)
 ========================  ==================================================
 
@@ -48,30 +54,37 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from segmentation import (
+    FeatureMatrix,
     ImageLoadError,
     LoadedImage,
     NoFeatureSelectedError,
     Segmentation,
     TooFewDistinctPointsError,
     encode_png,
+    extract_features,
     load_image,
     segment,
 )
 from segmentation import visualize
-from segmentation.samples import get_sample, load_sample
+from segmentation.metrics import GroundTruthScores, compare_to_ground_truth
+from segmentation.samples import get_sample, load_ground_truth, load_sample
 
 from . import figures
+from .display import DisplaySettings
 from .params import SegmentParams
 from .state import WorkingImage, image_digest
 
 __all__ = [
     "ANIMATION_ALPHA",
+    "DEFAULT_ALPHA",
     "SETTINGS_ERRORS",
     "UploadResult",
     "boundaries_png",
     "bytes_digest",
     "convergence_figure",
     "convergence_gif",
+    "feature_space_figure",
+    "ground_truth",
     "iteration_overlay_png",
     "label_mask_png",
     "mean_color_png",
@@ -79,6 +92,10 @@ __all__ = [
     "photo_png",
     "sample_image",
     "segmentation",
+    "split_step",
+    "step_png",
+    "truth_png",
+    "truth_scores",
     "uploaded_image",
 ]
 
@@ -89,6 +106,8 @@ _IMAGES = {"max_entries": 48, "ttl": 2 * 3600}
 _RESULTS = {"max_entries": 32, "ttl": 3600}
 _RENDERS = {"max_entries": 128, "ttl": 3600}
 _FIGURES = {"max_entries": 24, "ttl": 3600}  # a figure is 0.5-3 MB
+# The overlay opacity a page starts from (the command line's --alpha default too).
+DEFAULT_ALPHA = 0.5
 # Opacity of the segment colours in the animation and the GIF. Fixed, so that
 # moving the overlay-opacity slider never rebuilds a whole animation.
 ANIMATION_ALPHA = 0.55
@@ -212,23 +231,72 @@ def photo_png(image: WorkingImage) -> bytes:
 
 @st.cache_resource(show_spinner=False, **_RENDERS)
 def _overlay_png(digest: str, params: SegmentParams, alpha: float, iteration: int | None,
-                 _image: np.ndarray, _result: Segmentation) -> bytes:
+                 display: DisplaySettings, _image: np.ndarray, _result: Segmentation) -> bytes:
     labels = _result.labels if iteration is None else _result.labels_at(iteration)
-    colors = visualize.segment_colors(_result.k)  # same colours whatever the iteration
-    return encode_png(visualize.overlay(_image, labels, alpha, colors=colors))
+    colors = visualize.segment_colors(_result.k, display.palette)  # same whatever the iteration
+    picture = visualize.overlay(_image, labels, alpha, colors=colors)
+    if display.numbers:
+        picture = visualize.draw_segment_numbers(picture, labels)
+    return encode_png(picture)
 
 
 def overlay_png(image: WorkingImage, params: SegmentParams, result: Segmentation,
-                alpha: float) -> bytes:
+                alpha: float, display: DisplaySettings = DisplaySettings()) -> bytes:
     """Final segments blended over the photo with opacity ``alpha``, as PNG."""
-    return _overlay_png(image.digest, params, round(float(alpha), 3), None, image.image, result)
+    return _overlay_png(image.digest, params, round(float(alpha), 3), None, display,
+                        image.image, result)
 
 
 def iteration_overlay_png(image: WorkingImage, params: SegmentParams, result: Segmentation,
-                          iteration: int, alpha: float) -> bytes:
+                          iteration: int, alpha: float,
+                          display: DisplaySettings = DisplaySettings()) -> bytes:
     """Segments of one iteration blended over the photo, as PNG."""
-    return _overlay_png(image.digest, params, round(float(alpha), 3), int(iteration),
+    return _overlay_png(image.digest, params, round(float(alpha), 3), int(iteration), display,
                         image.image, result)
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _step_png(digest: str, params: SegmentParams, step: int, highlight: bool,
+              display: DisplaySettings, _image: np.ndarray, _result: Segmentation) -> bytes:
+    iteration, after_update = split_step(step)
+    labels = _result.labels_at(iteration - 1 if after_update else iteration)  # (H, W)
+    colors = visualize.segment_colors(_result.k, display.palette)
+    picture = visualize.overlay(_image, labels, ANIMATION_ALPHA, colors=colors)  # (H, W, 3)
+    if highlight and not after_update and iteration > 0:
+        changed = labels != _result.labels_at(iteration - 1)  # (H, W) bool: moved by this assign
+        if changed.any():
+            picture = visualize.highlight_pixels(picture, changed)
+    if display.numbers:
+        picture = visualize.draw_segment_numbers(picture, labels)
+    return encode_png(picture)
+
+
+def step_png(image: WorkingImage, params: SegmentParams, result: Segmentation, step: int,
+             display: DisplaySettings = DisplaySettings(), highlight: bool = False) -> bytes:
+    """The picture at one half-step (:func:`split_step`), as PNG.
+
+    After an *update* the pixels keep the segments of the previous assign;
+    after an *assign* with ``highlight``, the pixels that changed segment
+    in it keep their colours and the others are darkened.
+    """
+    return _step_png(image.digest, params, int(step), bool(highlight), display, image.image,
+                     result)
+
+
+def split_step(step: int) -> tuple[int, bool]:
+    """Half-step index -> (iteration, after_update).
+
+    Step 0 is the assignment to the initial centres; then every iteration
+    *i* has two half-steps: ``2i - 1`` its update (centres move to the means),
+    ``2i`` its assign (pixels move to the nearest centre).
+
+    Examples
+    --------
+    >>> [split_step(step) for step in range(4)]
+    [(0, False), (1, True), (1, False), (2, True)]
+    """
+    step = int(step)
+    return (step + 1) // 2, step % 2 == 1
 
 
 @st.cache_resource(show_spinner=False, **_RENDERS)
@@ -272,17 +340,110 @@ def _label_frames(result: Segmentation) -> list[np.ndarray]:
 
 
 @st.cache_resource(show_spinner="Building the animation...", **_FIGURES)
-def _convergence_figure(digest: str, params: SegmentParams, _image: np.ndarray,
+def _convergence_figure(digest: str, params: SegmentParams, palette: str, _image: np.ndarray,
                         _result: Segmentation) -> go.Figure:
     return figures.convergence_figure(_image, _label_frames(_result),
                                       [state.inertia for state in _result.states],
-                                      alpha=ANIMATION_ALPHA)
+                                      alpha=ANIMATION_ALPHA,
+                                      colors=visualize.segment_colors(_result.k, palette),
+                                      initial=_result.n_iter, slider=False)
 
 
-def convergence_figure(image: WorkingImage, params: SegmentParams,
-                       result: Segmentation) -> go.Figure:
-    """The Plotly convergence animation (shared object: do not modify it)."""
-    return _convergence_figure(image.digest, params, image.image, result)
+def convergence_figure(image: WorkingImage, params: SegmentParams, result: Segmentation,
+                       palette: str = "default") -> go.Figure:
+    """The Plotly convergence animation (shared object: do not modify it).
+
+    It opens on the converged result; its Play button replays every
+    iteration from 0 in the browser. It has no slider of its own: the page's
+    step control is the one iteration control.
+    """
+    return _convergence_figure(image.digest, params, palette, image.image, result)
+
+
+# --------------------------------------------------------------------------- #
+# Feature space and ground truth
+# --------------------------------------------------------------------------- #
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=3600)
+def _features(digest: str, spec_key: SegmentParams, _image: np.ndarray,
+              _result: Segmentation) -> FeatureMatrix:
+    return extract_features(_image, _result.spec)  # (H*W, d) float32: ~5 MB at 512 px
+
+
+@st.cache_resource(show_spinner=False, max_entries=256, ttl=3600)
+def _feature_space_figure(digest: str, params: SegmentParams, step: int, palette: str,
+                          large_text: bool, _image: np.ndarray,
+                          _result: Segmentation) -> go.Figure:
+    features = _features(digest, params, _image, _result)
+    iteration, after_update = split_step(step)
+    return figures.feature_space_figure(
+        features.values, features.names, _result.states, iteration=iteration,
+        after_update=after_update, frames=False, large_text=large_text,
+        colors=visualize.segment_colors(_result.k, palette))
+
+
+def feature_space_figure(image: WorkingImage, params: SegmentParams, result: Segmentation,
+                         step: int, display: DisplaySettings = DisplaySettings()) -> go.Figure:
+    """Pixels and centres in feature space at one half-step (shared object: do not modify).
+
+    The features are extracted once per image and parameters; each step's
+    small figure (3,000 points, no frames) is built once and cached.
+    """
+    return _feature_space_figure(image.digest, params, int(step), display.palette,
+                                 display.present, image.image, result)
+
+
+@st.cache_resource(show_spinner=False, **_IMAGES)
+def _ground_truth(key: str, shape: tuple[int, int]) -> np.ndarray | None:
+    truth = load_ground_truth(key)  # (H0, W0) int64 at the sample's own size
+    if truth is None:
+        return None
+    truth = visualize.resize_labels(truth, shape)  # nearest neighbour: no invented labels
+    truth.flags.writeable = False
+    return truth
+
+
+def ground_truth(image: WorkingImage) -> np.ndarray | None:
+    """The sample's exact ground truth at working resolution, or None (photos, uploads)."""
+    if image.sample_key is None:
+        return None
+    return _ground_truth(image.sample_key, image.size)
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _truth_scores(digest: str, params: SegmentParams, key: str, _truth: np.ndarray,
+                  _result: Segmentation) -> GroundTruthScores:
+    return compare_to_ground_truth(_result.labels, _truth)
+
+
+def truth_scores(image: WorkingImage, params: SegmentParams,
+                 result: Segmentation) -> GroundTruthScores | None:
+    """How the result scores against the sample's ground truth; None without one."""
+    truth = ground_truth(image)
+    if truth is None:
+        return None
+    return _truth_scores(image.digest, params, image.sample_key, truth, result)
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _truth_png(digest: str, params: SegmentParams, palette: str, _truth: np.ndarray,
+               _scores: GroundTruthScores, k: int) -> bytes:
+    # Each true region in the colour of the segment matched to it, so the two
+    # pictures compare at a glance; unmatched regions pale grey.
+    colors = visualize.segment_colors(k, palette)
+    n_truth = int(_truth.max()) + 1
+    region_colors = np.full((n_truth, 3), 221, dtype=np.uint8)  # (n_truth, 3)
+    for match in _scores.matching:
+        region_colors[match.truth_label] = colors[match.predicted_label % k]
+    return encode_png(region_colors[_truth])
+
+
+def truth_png(image: WorkingImage, params: SegmentParams, result: Segmentation,
+              palette: str = "default") -> bytes | None:
+    """The ground truth painted in the colours of the matched segments, as PNG."""
+    scores = truth_scores(image, params, result)
+    if scores is None:
+        return None
+    return _truth_png(image.digest, params, palette, ground_truth(image), scores, result.k)
 
 
 @st.cache_resource(show_spinner=False, **_FIGURES)

@@ -1,4 +1,8 @@
-"""Sidebar widgets for the k-means parameters; they only collect values.
+"""Widgets for the k-means parameters; they only collect values.
+
+k and the features (:func:`main_controls`) go where the page puts them, beside
+the picture; initialisation and stopping (:func:`run_options`) in a sidebar
+expander.
 
 Every widget has an explicit ``key``, which is also its URL query parameter:
 ``bind="query-params"`` (Streamlit >= 1.67) keeps the value in the address
@@ -16,6 +20,7 @@ against them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -32,8 +37,8 @@ from segmentation.params import (
     SegmentParams,
 )
 
-__all__ = ["CONTROL_DEFAULTS", "format_tol", "query_items", "query_string",
-           "segmentation_controls"]
+__all__ = ["CONTROL_DEFAULTS", "RunOptions", "format_tol", "main_controls", "query_items",
+           "query_string", "run_options", "segmentation_controls"]
 
 _BIND = "query-params"
 # The defaults, ranges and choices all come from segmentation.params;
@@ -56,8 +61,50 @@ def format_tol(tol: float) -> str:
     return f"{tol:.0e}"
 
 
-def segmentation_controls() -> SegmentParams:
-    """Draw the parameter widgets in the sidebar and return their values.
+@dataclass(frozen=True)
+class RunOptions:
+    """How k-means starts and stops: the sidebar's "Initialisation and stopping" values."""
+
+    init: str  # one of INIT_CHOICES
+    seed: int  # same seed, same start, same result
+    max_iter: int  # iteration limit
+    tol: float  # one of TOL_CHOICES
+
+
+def run_options() -> RunOptions:
+    """Draw the initialisation and stopping widgets in a sidebar expander; return them.
+
+    Shared settings (bare keys, bound to the URL). Drawn outside any fragment,
+    because a fragment may not write to the sidebar when it reruns alone.
+    """
+    d = CONTROL_DEFAULTS
+    with st.sidebar, st.expander("k-means: initialisation and stopping"):
+        init = st.radio("Initialisation", INIT_CHOICES, index=INIT_CHOICES.index(d["init"]),
+                        horizontal=True, key="init", bind=_BIND,
+                        help="k-means++ spreads the first centres apart; random picks "
+                             "k random pixels.")
+        seed = st.number_input("Seed", *SEED_RANGE, d["seed"], 1, key="seed", bind=_BIND,
+                               help="Same seed, same start, same result.")
+        max_iter = st.number_input("Max iterations", *MAX_ITER_RANGE, d["max_iter"], 1,
+                                   key="max_iter", bind=_BIND)
+        tol = st.select_slider("Tolerance", TOL_CHOICES, d["tol"], format_func=format_tol,
+                               key="tol", bind=_BIND,
+                               help="Stop when the centres move less than this (relative "
+                                    "to the spread of the features).")
+    return RunOptions(init=init, seed=seed, max_iter=max_iter, tol=tol)
+
+
+def main_controls(options: RunOptions) -> SegmentParams:
+    """Draw k and the features where the page puts them (not the sidebar); return the run.
+
+    Shared settings (bare keys, bound to the URL). The page places these
+    beside the picture, so the first screen holds the picture, the curve and
+    the controls that change them.
+
+    Parameters
+    ----------
+    options : RunOptions
+        The sidebar's initialisation and stopping values (:func:`run_options`).
 
     Returns
     -------
@@ -67,41 +114,36 @@ def segmentation_controls() -> SegmentParams:
         the page shows as a warning.
     """
     d = CONTROL_DEFAULTS
-    with st.sidebar:
-        st.header("k-means")
-        k = st.slider("Number of segments k", *K_RANGE, d["k"], key="k", bind=_BIND,
-                      help="k-means splits the pixels into exactly k groups.")
-        st.subheader("Features of each pixel")
-        color = st.selectbox("Colour", COLOR_SPACES, index=COLOR_SPACES.index(d["color"]),
-                             key="color", bind=_BIND, help=_COLOR_HELP)
+    k = st.slider("Number of segments k", *K_RANGE, d["k"], key="k", bind=_BIND,
+                  help="k-means splits the pixels into exactly k groups.")
+    color = st.selectbox("Colour feature", COLOR_SPACES, index=COLOR_SPACES.index(d["color"]),
+                         key="color", bind=_BIND, help=_COLOR_HELP)
+    position = st.toggle("Position (row, column)", d["position"], key="position", bind=_BIND,
+                         help="Pixels close together tend to join the same segment.")
+    position_weight = st.slider("Position weight", *WEIGHT_RANGE, d["position_weight"], 0.05,
+                                key="position_weight", bind=_BIND, disabled=not position,
+                                help="Larger = more compact, connected segments.")
+    # The two features used less often, folded: the first screen keeps its room.
+    with st.expander("More features: texture, distance from centre"):
         texture = st.toggle("Texture (local contrast)", d["texture"], key="texture", bind=_BIND,
                             help="How much brightness varies around the pixel: fur vs. sky.")
-        position = st.toggle("Position (row, column)", d["position"], key="position", bind=_BIND,
-                             help="Pixels close together tend to join the same segment.")
-        position_weight = st.slider("Position weight", *WEIGHT_RANGE, d["position_weight"], 0.05,
-                                    key="position_weight", bind=_BIND, disabled=not position,
-                                    help="Larger = more compact, connected segments.")
         center = st.toggle("Distance from centre", d["center"], key="center", bind=_BIND,
                            help="Separates a centred subject from the border.")
         center_weight = st.slider("Centre weight", *WEIGHT_RANGE, d["center_weight"], 0.05,
                                   key="center_weight", bind=_BIND, disabled=not center)
-        with st.expander("Initialisation and stopping"):
-            init = st.radio("Initialisation", INIT_CHOICES, index=INIT_CHOICES.index(d["init"]),
-                            horizontal=True, key="init", bind=_BIND,
-                            help="k-means++ spreads the first centres apart; random picks "
-                                 "k random pixels.")
-            seed = st.number_input("Seed", *SEED_RANGE, d["seed"], 1, key="seed", bind=_BIND,
-                                   help="Same seed, same start, same result.")
-            max_iter = st.number_input("Max iterations", *MAX_ITER_RANGE, d["max_iter"], 1,
-                                       key="max_iter", bind=_BIND)
-            tol = st.select_slider("Tolerance", TOL_CHOICES, d["tol"], format_func=format_tol,
-                                   key="tol", bind=_BIND,
-                                   help="Stop when the centres move less than this (relative "
-                                        "to the spread of the features).")
     return SegmentParams.from_controls(
         k=k, color=color, texture=texture, position=position, position_weight=position_weight,
-        center=center, center_weight=center_weight, init=init, seed=seed, max_iter=max_iter,
-        tol=tol)
+        center=center, center_weight=center_weight, init=options.init, seed=options.seed,
+        max_iter=options.max_iter, tol=options.tol)
+
+
+def segmentation_controls() -> SegmentParams:
+    """All the parameter widgets, k and features in the sidebar (for pages without a
+    picture beside their controls); returns the run."""
+    options = run_options()
+    with st.sidebar:
+        st.header("k-means")
+        return main_controls(options)
 
 
 def query_items(params: SegmentParams) -> dict[str, str]:

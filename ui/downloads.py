@@ -81,21 +81,21 @@ def downloads(image: WorkingImage, params: SegmentParams, result: Segmentation,
     stem = download_stem(image, params)
     labels, overlay, stats = export_files(image.image, result, stem=stem, alpha=alpha)
     return (
-        Download("Label mask (PNG)", "download_mask", labels.name, labels.mime, labels.build),
-        Download("Overlay (PNG)", "download_overlay", overlay.name, overlay.mime, overlay.build),
-        Download("Statistics (CSV)", "download_csv", stats.name, stats.mime, stats.build),
-        Download("Parameters (JSON)", "download_json", f"{stem}_parameters.json",
+        Download("Label mask (PNG)", "explore_download_mask", labels.name, labels.mime, labels.build),
+        Download("Overlay (PNG)", "explore_download_overlay", overlay.name, overlay.mime, overlay.build),
+        Download("Statistics (CSV)", "explore_download_csv", stats.name, stats.mime, stats.build),
+        Download("Parameters (JSON)", "explore_download_json", f"{stem}_parameters.json",
                  "application/json", lambda: parameters_json(image, params)),
-        Download("Animation (GIF)", "download_gif", f"{stem}_convergence.gif", "image/gif",
+        Download("Animation (GIF)", "explore_download_gif", f"{stem}_convergence.gif", "image/gif",
                  lambda: cache.convergence_gif(image, params, result)),
-        Download("Python script", "download_code", f"{stem}_reproduce.py", "text/x-python",
+        Download("Python script", "explore_download_code", f"{stem}_reproduce.py", "text/x-python",
                  lambda: python_snippet(image, params)),
     )
 
 
 def download_section(image: WorkingImage, params: SegmentParams, result: Segmentation,
                      alpha: float) -> None:
-    """The download buttons, in columns that stack on a phone, then the code."""
+    """The download buttons, in columns that stack on a phone, then the code on demand."""
     columns = st.columns(3)
     for index, item in enumerate(downloads(image, params, result, alpha)):
         with columns[index % 3]:
@@ -104,7 +104,9 @@ def download_section(image: WorkingImage, params: SegmentParams, result: Segment
                                icon=":material/download:", width="stretch")
     st.caption("The label mask stores segment *i* as pixel value *i* (0 to k-1): it looks "
                "black in a viewer but is exact for further processing.")
-    with st.expander("Reproduce this result in Python"):
+    # Drawn only on demand: st.code loads a 1.5 MB syntax highlighter in the browser.
+    if st.toggle("Show the Python script that reproduces this result", False,
+                 key="explore_show_code"):
         st.caption("Install the package once as the README says (`pip install -r "
                    "requirements.txt` in the app's folder); the script then runs from "
                    "any folder.")

@@ -21,7 +21,7 @@ from segmentation.samples import DEFAULT_SAMPLE, SAMPLE_GROUPS, SAMPLES, get_sam
 from . import cache
 from .state import DEFAULT_MAX_SIDE, MAX_SIDE_CHOICES, WorkingImage, current_image, set_current_image
 
-__all__ = ["UPLOAD_TYPES", "image_sidebar"]
+__all__ = ["UPLOAD_TYPES", "image_sidebar", "try_this"]
 
 UPLOAD_TYPES = ("png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff")
 SAMPLE_PARAM = "sample"  # query parameter holding the sample key
@@ -34,7 +34,10 @@ _URL_READ_KEY = "_sample_url_read"  # session flag: the link's ?sample= was appl
 def image_sidebar() -> WorkingImage:
     """Draw the image chooser in the sidebar and return the image to work on.
 
-    A failed upload shows ``st.error`` and leaves the previous image in place.
+    Compact: the source, the sample, its "what to notice" hint with a
+    *Try this* button, and the working resolution folded away. No thumbnail:
+    the page shows the picture. A failed upload shows ``st.error`` and
+    leaves the previous image in place.
     """
     with st.sidebar:
         st.header("Image")
@@ -42,27 +45,41 @@ def image_sidebar() -> WorkingImage:
         source = st.radio("Source", tuple(_SOURCE_LABELS), format_func=_SOURCE_LABELS.get,
                           horizontal=True, key="image_source",
                           help="Pick a sample, upload a picture (never stored) or take a photo.")
-        with st.expander("Advanced: working resolution"):
-            max_side = st.selectbox(
-                "Longest side (px)", MAX_SIDE_CHOICES, index=MAX_SIDE_CHOICES.index(DEFAULT_MAX_SIDE),
-                key="max_side", bind="query-params",
-                help="Images are shrunk to this size before k-means: bigger is sharper but slower.")
+        max_side = st.session_state.get("max_side", DEFAULT_MAX_SIDE)
         if source == "sample":
             # persist_state: the choice survives a detour through "Upload".
             key = st.selectbox("Sample", _GALLERY, format_func=_gallery_label, key=SAMPLE_PARAM,
                                persist_state="session")
+            max_side = _resolution_control()
             set_current_image(cache.sample_image(key, max_side))
         elif source == "upload":
             file = st.file_uploader("Picture", type=list(UPLOAD_TYPES), key="upload",
                                     help="Read in memory only; nothing is written to disk.")
+            max_side = _resolution_control()
             _use_picture(file, source, max_side)
         else:
             shot = st.camera_input("Take a photo", key="camera")
+            max_side = _resolution_control()
             _use_picture(shot, source, max_side)
         image = current_image()
         _sync_sample_param(image)
         _describe(image)
     return image
+
+
+def _resolution_control() -> int:
+    """The working-resolution choice, folded away (bound to ``?max_side=``)."""
+    with st.expander("Working resolution"):
+        return st.selectbox(
+            "Longest side (px)", MAX_SIDE_CHOICES, index=MAX_SIDE_CHOICES.index(DEFAULT_MAX_SIDE),
+            key="max_side", bind="query-params",
+            help="Images are shrunk to this size before k-means: bigger is sharper but slower.")
+
+
+def try_this(sample_key: str) -> None:
+    """Button callback: set the controls a sample's hint talks about (``Sample.try_this``)."""
+    for key, value in get_sample(sample_key).try_this.items():
+        st.session_state[key] = value
 
 
 def _gallery_label(key: str) -> str:
@@ -109,14 +126,18 @@ def _sync_sample_param(image: WorkingImage) -> None:
 
 
 def _describe(image: WorkingImage) -> None:
-    """Thumbnail, description and working resolution of the current image."""
+    """What to notice in the sample, a *Try this* button, its credit and resolution."""
     unknown = st.session_state.pop("_unknown_sample", None)
     if unknown is not None:
         st.warning(f"The link asked for sample {unknown!r}, which does not exist; "
                    f"showing {get_sample(DEFAULT_SAMPLE).title} instead.")
-    st.image(cache.photo_png(image), caption=image.title, output_format="PNG",
-             alt=f"Thumbnail of the working image: {image.title}")
     if image.sample_key is not None:
         sample = get_sample(image.sample_key)
-        st.caption(f"{sample.description}  \n*{sample.credit}*")
+        st.markdown(f"**What to notice.** {sample.description}")
+        if sample.try_this:
+            settings = ", ".join(f"{key} = {value}" for key, value in sample.try_this.items())
+            st.button("Try this", key="try_this", icon=":material/science:",
+                      on_click=try_this, args=(sample.key,),
+                      help=f"Sets {settings}.")
+        st.caption(f"*{sample.credit}*")
     st.caption(image.resolution_text())

@@ -5,25 +5,44 @@ smear the segment edges) and are passed to ``st.image`` with
 ``output_format="PNG"`` and an ``alt`` text that says what the picture shows
 (in Streamlit 1.67 a caption never becomes the alt text). Plotly charts get
 :data:`ui.figures.PLOTLY_CONFIG` (no toolbar). Layouts use ``st.columns``,
-which stack on a phone.
+which stack on a phone, in the order picture, controls, curve.
+
+The first screen (:func:`first_screen`) is one ``st.fragment``: the picture,
+the step control, the inertia curve and the feature space move together and
+rerun alone when a student steps through the run. The half-step index is the
+one source of truth (``explore_step``, see :func:`ui.cache.split_step`): step
+0 is the assignment to the initial centres, then each iteration has an
+*update* (centres move to the means) and an *assign* (pixels move to the
+nearest centre). After any change of the parameters the page shows the last
+step, the converged result.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from segmentation import Segmentation, extract_features
+from segmentation import Segmentation
 from segmentation.visualize import color_names
 
-from . import cache
-from .controls import query_string
-from .figures import PLOTLY_CONFIG, feature_projection, feature_space_figure
+from . import cache, controls
+from .controls import RunOptions, query_string
+from .display import DisplaySettings
+from .figures import PLOTLY_CONFIG, feature_projection, inertia_figure
 from .params import SegmentParams
 from .state import DEFAULT_MAX_SIDE, WorkingImage
 from .tables import statistics_frame, statistics_styler
 
-__all__ = ["convergence_section", "feature_space_chart", "result_images", "segments_alt",
-           "share_link", "statistics_section", "step_scrubber", "summary_metrics"]
+__all__ = ["STEP_KEY", "animation_section", "first_screen", "ground_truth_section",
+           "result_images", "segments_alt", "share_link", "statistics_section", "step_label",
+           "summary_metrics"]
+
+STEP_KEY = "explore_step"  # the half-step shown: the one iteration control
+_STEP_RUN_KEY = "_explore_step_run"  # (digest, params) the step belongs to
+_FULL_RUN_KEY = "_explore_full_run"  # (digest, params) of the last full run
+_IN_FULL_RUN_KEY = "_explore_in_full_run"  # True while the whole page runs
+INERTIA_NOTE = ("Inertia is the sum of squared feature distances from each pixel to its "
+                "centre. Its units depend on the features and weights, so it compares runs "
+                "only with the same features.")
 
 
 def segments_alt(result: Segmentation, iteration: int | None = None,
@@ -39,6 +58,198 @@ def segments_alt(result: Segmentation, iteration: int | None = None,
                      for j, count in enumerate(counts))
 
 
+def step_label(step: int) -> str:
+    """How a half-step is named on the step control.
+
+    Examples
+    --------
+    >>> [step_label(step) for step in range(3)]
+    ['0 · initial assign', '1 · update', '1 · assign']
+    """
+    iteration, after_update = cache.split_step(step)
+    if iteration == 0:
+        return "0 · initial assign"
+    return f"{iteration} · {'update' if after_update else 'assign'}"
+
+
+# --------------------------------------------------------------------------- #
+# The first screen
+# --------------------------------------------------------------------------- #
+def first_screen(image: WorkingImage, options: RunOptions,
+                 display: DisplaySettings) -> tuple[SegmentParams, Segmentation | None]:
+    """Picture, step control, k and features, inertia curve and feature space.
+
+    Returns
+    -------
+    (SegmentParams, Segmentation or None)
+        The parameters the controls show, and their result; None when the
+        settings cannot be run (a warning then says why, and the page stops).
+    """
+    st.session_state[_IN_FULL_RUN_KEY] = True
+    try:
+        return _first_screen(image, options, display)
+    finally:
+        st.session_state[_IN_FULL_RUN_KEY] = False
+
+
+@st.fragment
+def _first_screen(image: WorkingImage, options: RunOptions,
+                  display: DisplaySettings) -> tuple[SegmentParams, Segmentation | None]:
+    """The fragment: reruns alone when the step changes, the whole page when k or a feature does."""
+    # Three columns: on a phone they stack as picture, controls, step and curve,
+    # so the picture and k come first; on a laptop all three share the first screen.
+    picture_col, controls_col, step_col = st.columns([5, 3, 4], gap="medium")
+    with controls_col:
+        if display.present:  # the projector shows the result; the settings fold away
+            with st.expander("Settings: k and features"):
+                params = controls.main_controls(options)
+        else:
+            params = controls.main_controls(options)
+    run = (image.digest, params)
+    if st.session_state.get(_IN_FULL_RUN_KEY):
+        st.session_state[_FULL_RUN_KEY] = run
+    elif st.session_state.get(_FULL_RUN_KEY) != run:
+        st.rerun()  # k or a feature changed: the rest of the page depends on them too
+    try:
+        result = cache.segmentation(image, params)
+    except cache.SETTINGS_ERRORS as err:  # no feature, or k above the image's different pixels
+        with picture_col:
+            st.warning(f"{err}\n\nChange the settings to continue.", icon="⚠️")
+        return params, None
+
+    _reset_step_on_new_run(run, result)
+    with step_col:
+        step = _step_controls(result)
+        _inertia_curve(result, step, display)
+    with picture_col:
+        _step_picture(image, params, result, step, display)
+    space_col, info_col = st.columns([3, 2], gap="medium")
+    with space_col:
+        _feature_space(image, params, result, step, display)
+    with info_col:
+        _step_metrics(result, step)
+    return params, result
+
+
+def _reset_step_on_new_run(run: tuple, result: Segmentation) -> None:
+    """After a change of image or parameters, show the last step: the result first."""
+    if st.session_state.get(_STEP_RUN_KEY) != run or STEP_KEY not in st.session_state:
+        st.session_state[_STEP_RUN_KEY] = run
+        st.session_state[STEP_KEY] = 2 * result.n_iter
+
+
+def _move_step(delta: int | None, last: int) -> None:
+    """Button callback: ``delta`` half-steps on (clamped), or to the start for None."""
+    if delta is None:
+        st.session_state[STEP_KEY] = 0
+        return
+    step = int(st.session_state.get(STEP_KEY, last)) + delta
+    st.session_state[STEP_KEY] = min(max(step, 0), last)
+
+
+def _step_controls(result: Segmentation) -> int:
+    """The step slider (keyboard: arrow keys) and the step buttons; returns the step."""
+    last = 2 * result.n_iter
+    if last == 0:
+        st.caption("k-means stopped right after the initial assignment: there is one step.")
+        return 0
+    st.select_slider("Step", options=list(range(last + 1)), format_func=step_label,
+                     key=STEP_KEY,
+                     help="Step 0 assigns every pixel to its nearest initial centre; then each "
+                          "iteration has two half-steps. Update: each centre moves to the mean "
+                          "of its pixels. Assign: each pixel joins its nearest centre. Arrow "
+                          "keys move one half-step.")
+    with st.container(horizontal=True, key="explore_step_buttons", gap="small"):
+        st.button("Start", key="explore_step_start", icon=":material/replay:",
+                  on_click=_move_step, args=(None, last), help="Replay from the start.")
+        st.button("Back", key="explore_step_back", icon=":material/chevron_left:",
+                  on_click=_move_step, args=(-1, last), help="One half-step back.")
+        st.button("Next", key="explore_step_next", icon=":material/chevron_right:",
+                  on_click=_move_step, args=(1, last), type="primary",
+                  help="Next half-step: update, then assign.")
+        st.button("Result", key="explore_step_result", icon=":material/last_page:",
+                  on_click=_move_step, args=(last, last), help="The converged result.")
+    return int(st.session_state[STEP_KEY])
+
+
+def _step_picture(image: WorkingImage, params: SegmentParams, result: Segmentation, step: int,
+                  display: DisplaySettings) -> None:
+    """The picture at ``step``, with a caption saying what that half-step did.
+
+    On an assign step the pixels it moved are highlighted (the others
+    darkened), except on the last step, which shows the result plainly.
+    """
+    iteration, after_update = cache.split_step(step)
+    last = step == 2 * result.n_iter
+    shown = iteration - 1 if after_update else iteration
+    state = result.states[iteration]
+    highlight = not last and not after_update and iteration > 0 and state.n_changed > 0
+    if last:
+        caption = (f"{image.title}: segments of the result, "
+                   f"{'converged' if result.converged else 'stopped'} after {result.n_iter} "
+                   "iterations.")
+    elif after_update:
+        caption = (f"Iteration {iteration}, update: the centres moved to the mean of their "
+                   "pixels; the segments change at the next assign.")
+    elif iteration == 0:
+        caption = "Segments after the initial assign: every pixel joined its nearest first centre."
+    else:
+        caption = (f"Iteration {iteration}, assign: {state.n_changed:,} pixels joined a nearer "
+                   f"centre{' (bright; the others are darkened)' if highlight else ''}.")
+    st.image(cache.step_png(image, params, result, step, display, highlight),
+             caption=caption, output_format="PNG", width="stretch",
+             alt=f"The photo with the segments of {step_label(step)} painted over it"
+                 f"{', pixels that changed segment bright and the others darkened' if highlight else ''}"
+                 f": {segments_alt(result, shown, display.palette)}.")
+
+
+def _inertia_curve(result: Segmentation, step: int, display: DisplaySettings) -> None:
+    """The inertia curve with the step's marker, a log-axis switch and what inertia means."""
+    iteration, after_update = cache.split_step(step)
+    log = st.toggle("Log scale: see the late iterations", False, key="explore_log_inertia",
+                    help="k-means++ gets most of the way in 2-3 iterations; on a log "
+                         "axis the later, smaller decreases stay visible.")
+    figure = inertia_figure([state.inertia for state in result.states], iteration,
+                            after_update=after_update, log=log, large_text=display.present,
+                            height=340 if display.present else 230)
+    st.plotly_chart(figure, key="explore_inertia_chart", config=PLOTLY_CONFIG)
+    st.caption(INERTIA_NOTE)
+
+
+def _feature_space(image: WorkingImage, params: SegmentParams, result: Segmentation, step: int,
+                   display: DisplaySettings) -> None:
+    """Pixels and centres in feature space at ``step``, with a caption saying which axes."""
+    figure = cache.feature_space_figure(image, params, result, step, display)
+    st.plotly_chart(figure, key="explore_feature_space_chart", config=PLOTLY_CONFIG)
+    projection = feature_projection(result.feature_names)
+    st.caption(f"Feature space at {step_label(step)}: {projection.x_title} against "
+               f"{projection.y_title or 'nothing'}. {projection.reason} 3,000 fixed pixels; "
+               "big dots are the centres, lines the paths they took.")
+
+
+def _step_metrics(result: Segmentation, step: int) -> None:
+    """Inertia, centre shift and changed pixels of the iteration shown."""
+    iteration, _ = cache.split_step(step)
+    state = result.states[iteration]
+    previous = result.states[iteration - 1] if iteration > 0 else None
+    st.metric("Inertia", f"{state.inertia:.4g}",
+              delta=None if previous is None else f"{state.inertia - previous.inertia:.3g}",
+              delta_color="inverse", help=f"At the assign of iteration {iteration}.")
+    st.metric("Centre shift", f"{state.center_shift:.3g}",
+              help="Sum over centres of the squared distance each moved in this update.")
+    n_pixels = state.labels.size
+    st.metric("Pixels that changed segment", f"{state.n_changed:,}",
+              help=f"Out of {n_pixels:,} pixels ({100 * state.n_changed / n_pixels:.1f} %).")
+    if iteration == 0:
+        st.caption("Iteration 0 gives every pixel its first segment, so all of them count "
+                   "as changed.")
+    if state.converged:
+        st.success("Converged here: the centres stopped moving.")
+
+
+# --------------------------------------------------------------------------- #
+# Below the first screen
+# --------------------------------------------------------------------------- #
 def summary_metrics(result: Segmentation) -> None:
     """Total inertia, iterations, convergence and time, in one row."""
     inertia, iterations, converged, elapsed = st.columns(4)
@@ -51,87 +262,29 @@ def summary_metrics(result: Segmentation) -> None:
                    help="Feature extraction plus k-means, when it was first computed.")
 
 
-def convergence_section(image: WorkingImage, params: SegmentParams,
-                        result: Segmentation) -> None:
-    """The Plotly animation: press Play to watch k-means converge."""
-    st.subheader("Watch k-means converge")
-    st.caption("Press **▶ Play**, or drag the slider. Each iteration assigns every pixel to "
-               "its nearest centre, then moves each centre to the mean of its pixels; "
-               "the inertia can only go down.")
-    figure = cache.convergence_figure(image, params, result)
-    st.plotly_chart(figure, key="convergence_chart", config=PLOTLY_CONFIG)
-
-
-def feature_space_chart(image: WorkingImage, result: Segmentation, iteration: int,
-                        key: str = "feature_space_chart") -> None:
-    """Pixels and centres in feature space at ``iteration``, with a caption saying which axes.
-
-    Not cached yet: extracting the features and building the figure take
-    ~0.2 s at 512 x 512 (a ``ui.cache`` entry keyed on digest + params would
-    make it free).
-    """
-    features = extract_features(image.image, result.spec)
-    figure = feature_space_figure(features.values, features.names, result.states,
-                                  iteration=iteration)
-    st.plotly_chart(figure, key=key, config=PLOTLY_CONFIG)
-    projection = feature_projection(features.names)
-    st.caption(f"Feature space: {projection.x_title} against {projection.y_title or 'nothing'}. "
-               f"{projection.reason} 3,000 fixed pixels; big dots are the centres, lines the "
-               "paths they took.")
-
-
-@st.fragment
-def step_scrubber(image: WorkingImage, params: SegmentParams, result: Segmentation,
-                  alpha: float) -> None:
-    """The exact state of one iteration; only this fragment reruns as the slider moves."""
-    st.subheader("Step through the iterations")
-    n_iter = result.n_iter
-    if n_iter == 0:
-        st.caption("k-means stopped right after the initial assignment.")
-        iteration = 0
-    else:
-        # The slider's range changes with the run: keep its value inside it.
-        if st.session_state.get("scrub_iteration", 0) > n_iter:
-            st.session_state["scrub_iteration"] = n_iter
-        iteration = st.slider("Iteration", 0, n_iter, key="scrub_iteration",
-                              help="0 is the assignment to the initial centres.")
-    state = result.states[iteration]
-    picture, space = st.columns(2)
-    with picture:
-        st.image(cache.iteration_overlay_png(image, params, result, iteration, alpha),
-                 caption=f"Segments after iteration {iteration}", output_format="PNG",
-                 alt=f"The photo with the segments of iteration {iteration} painted over it: "
-                     f"{segments_alt(result, iteration)}.")
-    with space:
-        feature_space_chart(image, result, iteration)
-    inertia, shift, changed = st.columns(3)
-    previous = result.states[iteration - 1] if iteration > 0 else None
-    inertia.metric("Inertia", f"{state.inertia:.4g}",
-                   delta=None if previous is None else f"{state.inertia - previous.inertia:.3g}",
-                   delta_color="inverse")
-    shift.metric("Centre shift", f"{state.center_shift:.3g}",
-                 help="Sum over centres of the squared distance each moved in this step.")
-    n_pixels = state.labels.size
-    changed.metric("Pixels that changed segment", f"{state.n_changed:,}",
-                   help=f"Out of {n_pixels:,} pixels ({100 * state.n_changed / n_pixels:.1f} %).")
-    if iteration == 0:
-        st.caption("Iteration 0 gives every pixel its first segment, so all of them count "
-                   "as changed.")
-    if state.converged:
-        st.success("Converged here: the centres stopped moving.")
+def animation_section(image: WorkingImage, params: SegmentParams, result: Segmentation,
+                      display: DisplaySettings) -> None:
+    """The whole run as an animation that plays in the browser, built only on demand."""
+    if not st.toggle("Show the animation (plays in your browser, no waiting for the server)",
+                     False, key="explore_animation"):
+        return
+    st.caption("It opens on the result; **▶ Play** replays every iteration from the start. "
+               "The step control above shows any single half-step.")
+    st.plotly_chart(cache.convergence_figure(image, params, result, display.palette),
+                    key="explore_convergence_chart", config=PLOTLY_CONFIG)
 
 
 def result_images(image: WorkingImage, params: SegmentParams, result: Segmentation,
-                  alpha: float) -> None:
+                  alpha: float, display: DisplaySettings = DisplaySettings()) -> None:
     """Original | overlay, then boundaries | mean colours."""
     height, width = result.shape
     original, overlaid = st.columns(2)
     original.image(cache.photo_png(image), caption="Original", output_format="PNG",
                    alt=f"The photo {image.title}, {width} x {height} pixels.")
-    overlaid.image(cache.overlay_png(image, params, result, alpha),
+    overlaid.image(cache.overlay_png(image, params, result, alpha, display),
                    caption=f"Segments at {alpha:.0%} opacity", output_format="PNG",
                    alt=f"The photo with its {result.k} segments painted over it at {alpha:.0%} "
-                       f"opacity: {segments_alt(result)}.")
+                       f"opacity: {segments_alt(result, palette=display.palette)}.")
     edges, means = st.columns(2)
     edges.image(cache.boundaries_png(image, params, result), caption="Segment boundaries",
                 output_format="PNG",
@@ -144,40 +297,50 @@ def result_images(image: WorkingImage, params: SegmentParams, result: Segmentati
                     + ".")
 
 
-def statistics_section(result: Segmentation) -> None:
-    """One table row per segment."""
+def ground_truth_section(image: WorkingImage, params: SegmentParams, result: Segmentation,
+                         display: DisplaySettings = DisplaySettings()) -> None:
+    """For synthetic samples: the exact answer beside the result, and the scores."""
+    scores = cache.truth_scores(image, params, result)
+    if scores is None:
+        return
+    st.subheader("Against the ground truth")
+    truth, numbers = st.columns(2)
+    n_regions = len(set(match.truth_label for match in scores.matching))
+    truth.image(cache.truth_png(image, params, result, display.palette),
+                caption="Ground truth, each region in the colour of its best-matching segment",
+                output_format="PNG",
+                alt=f"The exact regions of the synthetic picture, {n_regions} of them matched to "
+                    "a segment and painted in its colour; unmatched regions pale grey.")
+    numbers.metric("Mean best IoU", f"{scores.mean_best_iou:.3f}",
+                   help="For each true region, the overlap (intersection over union) with its "
+                        "matched segment, averaged: 1 is perfect.")
+    numbers.metric("Adjusted Rand index", f"{scores.adjusted_rand:.3f}",
+                   help="Agreement on which pixel pairs belong together: 1 perfect, 0 chance.")
+    numbers.metric("Variation of information", f"{scores.variation_of_information:.3f} bits",
+                   help=f"0 is perfect. Split {scores.vi_split:.3f} bits (true regions cut "
+                        f"apart), merge {scores.vi_merge:.3f} bits (regions merged).")
+
+
+def statistics_section(result: Segmentation, palette: str = "default") -> None:
+    """One table row per segment: a static HTML table (no data-grid bundle to download)."""
     st.subheader("Segments")
-    frame = statistics_frame(result.statistics)
-    st.dataframe(
-        statistics_styler(frame), hide_index=True, key="statistics_table",
-        column_config={
-            "colour": st.column_config.TextColumn("colour", help="Colour in the overlay",
-                                                  width="small"),
-            "segment": st.column_config.NumberColumn("segment", format="%d"),
-            "pixels": st.column_config.NumberColumn("pixels", format="%d"),
-            "percent": st.column_config.ProgressColumn("share of image", format="%.1f %%",
-                                                       min_value=0, max_value=100),
-            "compactness": st.column_config.NumberColumn(
-                "compactness", format="%.4f",
-                help="Mean feature distance of its pixels to its centre: lower is tighter."),
-            "mean colour": st.column_config.TextColumn(
-                "mean colour", help="Mean colour of its pixels in the photo (hex RGB)"),
-            "centroid row": st.column_config.NumberColumn("centroid row", format="%.1f"),
-            "centroid col": st.column_config.NumberColumn("centroid col", format="%.1f"),
-        },
-    )
+    frame = statistics_frame(result.statistics, palette)
+    st.table(statistics_styler(frame, palette).format(
+        {"percent": "{:.1f} %", "compactness": "{:.4f}", "centroid row": "{:.1f}",
+         "centroid col": "{:.1f}"}).hide(axis="index"))
+    st.caption("colour: the segment's colour in the pictures; mean colour: the mean of its "
+               "pixels in the photo; compactness: mean feature distance of its pixels to its "
+               "centre (lower is tighter).")
 
 
 def share_link(image: WorkingImage, params: SegmentParams) -> None:
-    """The link that reopens this result, with a copy button."""
+    """The link that reopens this result."""
     st.subheader("Share these settings")
     query = query_string(params, sample_key=image.sample_key, max_side=image.max_side,
                          default_max_side=DEFAULT_MAX_SIDE)
-    base = st.context.url or ""
-    st.code(f"{base}{query}", language=None, wrap_lines=True)
+    link = f"{st.context.url or ''}{query}"
+    st.markdown(f"[{link}]({link})", help="Right-click to copy. The address bar always holds "
+                                          "the current settings too.")
     if image.sample_key is None:
         st.caption("A link cannot carry your picture: it restores the settings, and whoever "
                    "opens it sees a sample until they upload the same picture.")
-    else:
-        st.caption("Copy it with the button on the right of the box, or copy the address "
-                   "bar: it always holds the current settings.")
