@@ -10,6 +10,10 @@ The package is organised one idea per module:
 ``segmentation.features`` per-pixel feature vectors (colour, texture, position)
 ``segmentation.pipeline`` :func:`segment`: features -> k-means -> label image
 ``segmentation.metrics``  segment statistics and ground-truth scores
+``segmentation.postprocess`` clean-up of a label image: small regions, holes,
+                          similar neighbours, ragged borders
+``segmentation.methods``  SLIC, Felzenszwalb, hierarchical merging, k-means on
+                          superpixels, side by side with our k-means
 ``segmentation.visualize`` overlays, boundaries, palettes, animated GIFs
 ``segmentation.io``       safe image loading for untrusted uploads, PNG output
 ``segmentation.export``   the result files (labels PNG, overlay PNG, statistics
@@ -34,14 +38,17 @@ from .io import ImageInfo, ImageLoadError, LoadedImage, encode_png, load_image, 
 from .kmeans import KMeansState, TooFewDistinctPointsError, kmeans_iter, kmeans_plusplus
 from .metrics import (
     GroundTruthScores,
+    SegmentationQuality,
     SegmentStats,
     compare_to_ground_truth,
+    evaluate_segmentation,
     segment_statistics,
     statistics_csv,
     statistics_rows,
 )
 from .params import NoFeatureSelectedError, SegmentParams
 from .pipeline import Segmentation, TooFewDistinctPixelsError, segment
+from .postprocess import CleanSteps, clean, clean_steps
 from .choosing_k import elbow_curve, suggest_elbow, working_image
 from .stability import adjusted_rand_index, compare_starts, kmeanspp_steps, stability_to_perturbations
 
@@ -51,6 +58,7 @@ __all__ = [
     "FeatureSpec",
     "GroundTruthScores",
     "ImageInfo",
+    "CleanSteps",
     "ImageLoadError",
     "KMeansState",
     "LoadedImage",
@@ -59,10 +67,14 @@ __all__ = [
     "SegmentParams",
     "SegmentStats",
     "Segmentation",
+    "SegmentationQuality",
     "TooFewDistinctPixelsError",
     "TooFewDistinctPointsError",
+    "clean",
+    "clean_steps",
     "compare_to_ground_truth",
     "encode_png",
+    "evaluate_segmentation",
     "export_files",
     "extract_features",
     "kmeans_iter",
