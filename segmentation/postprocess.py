@@ -72,10 +72,10 @@ __all__ = [
 # ground-truth set (mean probabilistic Rand index and variation of information
 # of segment() + clean() against the exact masks); see bench/README.md.
 CLEAN_DEFAULTS = {
-    "min_size": 64,  # pixels; regions smaller than this join a neighbour (0 = off)
-    "fill": True,  # fill regions enclosed by a single segment
-    "merge_threshold": 8.0,  # CIELAB ΔE between mean colours below which neighbours merge (0 = off)
-    "smooth_radius": 2,  # radius of the majority filter, pixels (0 = off)
+    "min_size": 128,  # pixels; regions smaller than this join a neighbour (0 = off)
+    "fill": False,  # fill regions enclosed by a single segment (the search preferred off)
+    "merge_threshold": 32.0,  # CIELAB ΔE between mean colours below which neighbours merge (0 = off)
+    "smooth_radius": 1,  # radius of the majority filter, pixels (0 = off)
 }
 
 # A progress callback: called with (steps done, steps in total, name of the next step).
