@@ -26,7 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # Every option the command line documents; --help must list each of them.
 OPTIONS = ("--out", "--k", "--seed", "--init", "--max-iter", "--tol", "--color", "--texture",
-           "--position-weight", "--center-weight", "--max-side", "--alpha", "--quiet")
+           "--position-weight", "--center-weight", "--max-side", "--alpha", "--clean", "--quiet")
 
 DARK_BLUE = (20, 40, 120)  # luma 39.3: the darker colour, so segment 0
 LIGHT_YELLOW = (240, 220, 80)  # luma 210.0: segment 1
