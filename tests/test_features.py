@@ -378,3 +378,62 @@ def test_extract_features_rejects_bad_inputs():
         extract_features(np.full((4, 4), 2.0), FeatureSpec())
     with pytest.raises(TypeError, match="spec"):
         extract_features(np.zeros((4, 4)), {"color": "rgb"})
+
+
+# --- behaviours pinned down by mutation testing (README "Mutation testing") ----
+
+
+def test_texture_scale_is_a_positive_sigma_stored_as_float():
+    """texture_scale in (0, 50]: negative and 0 refused, 0.5 accepted, ints stored as float."""
+    with pytest.raises(ValueError, match="^texture_scale=-1 must be"):
+        FeatureSpec(texture_scale=-1)
+    with pytest.raises(ValueError, match=re.escape("must be > 0 and <= 50 (a Gaussian sigma in pixels)")):
+        FeatureSpec(texture_scale=0)
+    assert FeatureSpec(texture=True, texture_scale=0.5).texture_scale == 0.5
+    spec = FeatureSpec(texture=True, texture_scale=np.int64(3))
+    assert type(spec.texture_scale) is float and spec.texture_scale == 3.0
+
+
+def test_from_weights_passes_texture_weight_and_scale_through():
+    """from_weights keeps the texture weight and window it is given."""
+    spec = FeatureSpec.from_weights("none", texture=True, position_weight=0, center_weight=0,
+                                    texture_weight=2.5, texture_scale=4)
+    assert (spec.texture_weight, spec.texture_scale) == (2.5, 4.0)
+
+
+def test_position_grid_is_float32_and_spans_zero_to_one_on_two_pixels():
+    """The documented float32 dtype; with two pixels per side the coordinates are 0 and 1."""
+    rows, cols = position_grid((2, 2, 3))
+    assert rows.dtype == np.float32 and cols.dtype == np.float32
+    np.testing.assert_array_equal(rows.ravel(), [0.0, 1.0])
+    np.testing.assert_array_equal(cols.ravel(), [0.0, 1.0])
+
+
+def test_center_distance_on_a_2x2_image_and_a_single_column():
+    """Every pixel of a 2x2 image is a corner (distance = weight); a one-column image
+    lies on the centre line like a one-row image, so its middle pixel is at 0."""
+    spec = FeatureSpec(color="none", center_distance=True, center_weight=0.6)
+    corners = extract_features(np.zeros((2, 2)), spec).values[:, 0]
+    np.testing.assert_allclose(corners, 0.6, atol=1e-6)
+    column = extract_features(np.zeros((5, 1)), spec).values[:, 0]
+    np.testing.assert_allclose(column, 0.6 * np.array([0.5, 0.25, 0, 0.25, 0.5]) / np.sqrt(0.5),
+                               atol=1e-6)
+
+
+def test_type_errors_name_the_type_received():
+    """A TypeError says which type it got, so the caller sees the mistake."""
+    with pytest.raises(TypeError, match="spec must be a FeatureSpec, not dict"):
+        extract_features(np.zeros((4, 4)), {"color": "rgb"})
+    with pytest.raises(TypeError, match="texture='False' must be True or False, not str"):
+        FeatureSpec(texture="False")
+
+
+def test_faint_texture_on_a_bright_image_is_accurate():
+    """Centring before the float32 filters: a 254/255 checkerboard (std 1/510) keeps its
+    texture to 0.1 % of the float64 formula; uncentred float32 was 1-4 % off."""
+    checkerboard = np.where(np.indices((30, 30)).sum(axis=0) % 2, 255, 254).astype(np.uint8)
+    luminance = checkerboard / 255.0
+    plain = np.sqrt(np.maximum(ndimage.gaussian_filter(luminance**2, 2.0)
+                               - ndimage.gaussian_filter(luminance, 2.0) ** 2, 0))
+    values = extract_features(checkerboard, FeatureSpec(color="none", texture=True)).values[:, 0]
+    np.testing.assert_allclose(values, plain.ravel() / TEXTURE_MAX_STD, rtol=1e-3)

@@ -577,3 +577,96 @@ def test_n_init_keeps_the_lowest_inertia_run(blobs):
     assert len(set(singles)) > 1  # the starts really differ
     with pytest.raises(ValueError, match="n_init=2 needs a random init"):
         kmeans(X, 2, n_init=2, init=X[:2])
+
+
+# --- behaviours pinned down by mutation testing (README "Mutation testing") ----
+
+
+def test_update_reference_returns_float_means_for_integer_input():
+    # Integer data and centres still give float64 means (0.5, not 0).
+    new_centers = update_reference([[0], [1], [5]], [0, 0, 0], [[0], [9]])
+    assert new_centers.dtype == np.float64
+    assert new_centers.tolist() == [[0.5], [5.0]]
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_a_cluster_with_only_zero_weight_rows_is_empty(algorithm):
+    # Cluster 1 holds only row [10] of weight 0: it counts as empty and takes
+    # the positive-weight row farthest from its own centre, row [1] (distance² 1).
+    X, weights, init = [[0.0], [1.0], [10.0]], [1.0, 1.0, 0.0], [[0.0], [10.0]]
+    np.testing.assert_allclose(update_reference(X, [0, 0, 1], init, weights), [[0.0], [1.0]])
+    states = list(kmeans_iter(X, 2, init=init, sample_weight=weights, max_iter=1,
+                              algorithm=algorithm))
+    assert states[0].labels.tolist() == [0, 0, 1]
+    np.testing.assert_allclose(states[1].centers, [[0.0], [1.0]])
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_an_empty_cluster_never_takes_a_zero_weight_row(algorithm):
+    # Row [10] is the farthest from its centre but weighs 0: the empty cluster
+    # 1 takes the next one, row [1], and cluster 0 keeps row [0] alone.
+    X, weights, init = [[0.0], [1.0], [10.0]], [1.0, 1.0, 0.0], [[0.0], [50.0]]
+    np.testing.assert_allclose(update_reference(X, [0, 0, 0], init, weights), [[0.0], [1.0]])
+    states = list(kmeans_iter(X, 2, init=init, sample_weight=weights, max_iter=1,
+                              algorithm=algorithm))
+    np.testing.assert_allclose(states[1].centers, [[0.0], [1.0]])
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_a_donor_emptied_by_two_relocations_keeps_its_centre(algorithm):
+    # Cluster 1 (rows [10] and [12], weights 0.1 and 0.2, both at distance 1
+    # from its centre 11) gives both rows to the empty clusters 2 and 3 (ties
+    # by index). It is then empty and keeps 11, although 0.1 + 0.2 - 0.1 - 0.2
+    # leaves a float64 residue of 5.6e-17 in its mass.
+    X = [[0.0], [0.01], [10.0], [12.0]]
+    states = list(kmeans_iter(X, 4, init=[[0.0], [11.0], [100.0], [200.0]], max_iter=1,
+                              sample_weight=[1.0, 1.0, 0.1, 0.2], algorithm=algorithm))
+    np.testing.assert_allclose(states[1].centers.ravel(), [0.005, 11.0, 10.0, 12.0])
+
+
+def test_fast_equals_plain_with_empty_clusters_across_chunk_edges(monkeypatch):
+    # Blocks of 7 rows while empty clusters are relocated: the farthest rows
+    # are searched in every block, weighted and not.
+    monkeypatch.setattr(kmeans_module, "_CHUNK", 7)
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(120, 2))
+    init = np.vstack([X[:2], [[40.0, 40.0], [-40.0, 0.0]]])
+    assert_same_states(*run_both(X, 4, init=init, tol=0))
+    weights = rng.integers(0, 3, size=120).astype(float)
+    fast, plain = run_both(X, 4, init=init, sample_weight=weights, tol=0)
+    assert_same_states(fast, plain)
+    assert np.bincount(fast[0].labels, minlength=4)[2:].tolist() == [0, 0]
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_tol_boundary_is_inclusive_and_max_iter_is_exact(algorithm):
+    # X = 0, 1, 2, 3 (variance 1.25) from centres 0 and 1: the update moves
+    # centre 1 to 2 (shift 1) and row 1 changes label (a tie, to centre 0).
+    # With tol = 0.8 the threshold is 0.8 * 1.25 = 1 = shift: converged, since
+    # the rule is center_shift <= tol * variance.
+    X, init = [[0.0], [1.0], [2.0], [3.0]], [[0.0], [1.0]]
+    states = list(kmeans_iter(X, 2, init=init, tol=0.8, algorithm=algorithm))
+    assert [s.iteration for s in states] == [0, 1]
+    assert (states[1].center_shift, states[1].n_changed, states[1].converged) == (1.0, 1, True)
+    assert states[1].labels.tolist() == [0, 0, 1, 1]
+    # Without tol it needs one more step; max_iter=1 stops before, unconverged.
+    assert [s.converged for s in kmeans_iter(X, 2, init=init, tol=0, algorithm=algorithm)] \
+        == [False, False, True]
+    stopped = list(kmeans_iter(X, 2, init=init, tol=0, max_iter=1, algorithm=algorithm))
+    assert [s.iteration for s in stopped] == [0, 1] and not stopped[-1].converged
+
+
+def test_random_init_draws_rows_in_proportion_to_weight():
+    # Forgy's method by weight: with weights 1 and 3 the first centre is row
+    # [1] in about 3/4 of the seeds; a row of weight 0 is never drawn, and a
+    # valid call emits no NumPy warning (no division by a zero weight).
+    import warnings
+
+    X = [[0.0], [1.0], [2.0]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        picks = [next(kmeans_iter(X, 1, init="random", seed=seed,
+                                  sample_weight=[1.0, 3.0, 0.0])).centers[0, 0]
+                 for seed in range(400)]
+    assert set(picks) == {0.0, 1.0}
+    assert 0.68 < np.mean(picks) < 0.82  # 0.75 expected; 400 draws: std 0.022
