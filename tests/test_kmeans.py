@@ -670,3 +670,19 @@ def test_random_init_draws_rows_in_proportion_to_weight():
                  for seed in range(400)]
     assert set(picks) == {0.0, 1.0}
     assert 0.68 < np.mean(picks) < 0.82  # 0.75 expected; 400 draws: std 0.022
+
+
+def test_results_do_not_depend_on_the_number_of_threads(image_features, monkeypatch):
+    # Blocks of rows run in threads; their partial results are combined in
+    # block order, so one thread and four give bit-identical states.
+    monkeypatch.setattr(kmeans_module, "_CHUNK", 1024)  # many blocks
+    runs = []
+    for threads in (1, 4):
+        monkeypatch.setattr(kmeans_module, "_THREADS", threads)
+        monkeypatch.setattr(kmeans_module, "_EXECUTOR", None)
+        runs.append(list(kmeans_iter(image_features, 5, seed=2)))
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a.labels, b.labels)
+        np.testing.assert_array_equal(a.centers, b.centers)
+        assert a.inertia == b.inertia
+    assert len(runs[0]) == len(runs[1])
