@@ -35,7 +35,10 @@ runs ``playwright install``.
 from __future__ import annotations
 
 import argparse
+import base64
+import gzip
 import statistics
+import zlib
 import sys
 import tempfile
 import time
@@ -97,6 +100,7 @@ class Traffic:
         self.urls = {}  # request id -> URL
         self.encoding = {}  # request id -> content-encoding header, "" if none
         self.websocket_bytes = 0
+        self.websocket_deflated = 0  # what permessage-deflate would send (zlib level 6)
         self.session = context.new_cdp_session(page)
         self.session.send("Network.enable")
         self.session.on("Network.responseReceived", self._response)
@@ -118,7 +122,30 @@ class Traffic:
     def _frame(self, event):
         payload = event["response"]["payloadData"]  # base64 for binary frames (opcode 2)
         binary = event["response"].get("opcode") == 2
-        self.websocket_bytes += len(payload) * 3 // 4 if binary else len(payload.encode())
+        data = base64.b64decode(payload) if binary else payload.encode()
+        self.websocket_bytes += len(data)
+        compressor = zlib.compressobj(6, zlib.DEFLATED, -15)  # raw deflate, as the extension
+        self.websocket_deflated += len(compressor.compress(data) + compressor.flush())
+
+    def gzip_estimate(self) -> tuple[int, int]:
+        """Bytes of the first load if a proxy gzipped every uncompressed HTTP body
+        (level 6, nginx's usual) and the websocket used permessage-deflate:
+        (HTTP bytes, websocket bytes). Streamlit itself never compresses its
+        static files (see README, "Serving a class")."""
+        http = 0
+        for rid, size in self.wire.items():
+            if self.encoding.get(rid):
+                http += size
+                continue
+            try:
+                body = self.session.send("Network.getResponseBody", {"requestId": rid})
+            except Exception:  # evicted from the browser's buffer: count it as sent
+                http += size
+                continue
+            data = (base64.b64decode(body["body"]) if body.get("base64Encoded")
+                    else body["body"].encode())
+            http += min(size, len(gzip.compress(data, 6)) + 300)  # + headers
+        return http, self.websocket_deflated
 
     def report(self) -> list[str]:
         wire = sum(self.wire.values()) + self.websocket_bytes
@@ -127,6 +154,11 @@ class Traffic:
         lines = [f"  transferred {wire / 1e6:6.2f} MB  (decoded {decoded / 1e6:.2f} MB; "
                  f"{len(self.wire)} HTTP responses, {compressed / 1e6:.2f} MB of them compressed; "
                  f"websocket {self.websocket_bytes / 1e6:.2f} MB)"]
+        gzip_http, deflated_ws = self.gzip_estimate()
+        lines.append(f"  behind a gzipping proxy (estimate): {(gzip_http + deflated_ws) / 1e6:6.2f} MB "
+                     f"(HTTP {gzip_http / 1e6:.2f} MB gzip -6, websocket "
+                     f"{deflated_ws / 1e6:.2f} MB with permessage-deflate)")
+        self.gzip_total = gzip_http + deflated_ws
         largest = sorted(self.wire, key=self.wire.get, reverse=True)[:5]
         for rid in largest:
             name = self.urls.get(rid, "?").split("/")[-1].split("?")[0] or self.urls.get(rid, "?")
@@ -191,7 +223,7 @@ def run(reloads: int, changes: int) -> None:
                 traffic = Traffic(context, page)
                 cold = load_times(page, url)
                 page.wait_for_timeout(500)  # late responses (fonts, media) of the first load
-                traffic_lines, wire_bytes = traffic.report()
+                traffic_lines, wire_bytes = traffic.report()  # also sets traffic.gzip_total
                 warm = [load_times(page, url, reload=True) for _ in range(reloads)]
 
                 thumb = k_thumb(page)
@@ -222,7 +254,9 @@ def run(reloads: int, changes: int) -> None:
     print(f"  k change, cached k   {statistics.median(cached_k):5.2f} s   "
           f"{verdict(statistics.median(cached_k), 0.5)}")
     print(f"  first load           {wire_bytes / 1e6:5.2f} MB  "
-          f"{verdict(wire_bytes / 1e6, TARGET_MB, 'MB')}")
+          f"{verdict(wire_bytes / 1e6, TARGET_MB, 'MB')} (as Streamlit serves it)")
+    print(f"  first load, gzipped  {traffic.gzip_total / 1e6:5.2f} MB  "
+          f"{verdict(traffic.gzip_total / 1e6, TARGET_MB, 'MB')} (behind nginx gzip, estimate)")
     print(f"total bench time {time.monotonic() - started:.0f} s")
 
 

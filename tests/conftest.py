@@ -273,3 +273,27 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 def wait_for_app_fixture():
     """The :func:`wait_for_app` helper, for tests (conftest is not importable by name)."""
     return wait_for_app
+
+
+@pytest.fixture
+def fresh_server(tmp_path):
+    """Factory: ``fresh_server()`` starts a new ``streamlit run app.py`` and returns its URL.
+
+    For tests of what the first visitor of a server sees (nothing warmed up,
+    navigation not yet run in the process); every server started is stopped
+    after the test.
+    """
+    processes = []
+
+    def _start() -> str:
+        log_path = tmp_path / f"fresh-server-{len(processes)}.log"
+        try:
+            process, url = start_streamlit(REPO_ROOT / "app.py", log_path, cwd=REPO_ROOT)
+        except RuntimeError as error:
+            pytest.fail(str(error), pytrace=False)
+        processes.append(process)
+        return url
+
+    yield _start
+    for process in processes:
+        stop_process(process)

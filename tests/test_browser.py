@@ -10,18 +10,20 @@ because the machine running the tests may be slow and busy.
 
 Selectors are Streamlit 1.67's ``data-testid`` values and the ``st-key-<key>``
 class Streamlit puts on the container of a widget with ``key=<key>``; the
-statistics table is read through the accessible ``<table role="grid">`` that
-Streamlit's canvas data grid keeps in the DOM (``aria-rowcount`` = rows + 1
-for the header).
+statistics table is a static ``st.table`` (``data-testid="stTable"``), one
+``<tbody>`` row per segment.
 """
 
 from __future__ import annotations
 
+import ast
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
 
 try:
     from playwright.sync_api import expect
@@ -33,7 +35,12 @@ pytestmark = pytest.mark.browser
 TIMEOUT_MS = 60_000  # one rerun of the app on a busy 2-core machine, with margin
 
 K_SLIDER = '.st-key-k [data-testid="stSlider"]'
-CHART = ".st-key-convergence_chart .js-plotly-plot"
+CHART = ".st-key-explore_inertia_chart .js-plotly-plot"
+ANIMATION = ".st-key-explore_convergence_chart .js-plotly-plot"
+STEP_SLIDER = '.st-key-explore_step [data-testid="stSlider"]'
+# The first-screen picture: the first image of the main area (its caption says "segments").
+STEP_PICTURE = '[data-testid="stMain"] [data-testid="stImage"] img'
+LAPTOP_768 = {"width": 1366, "height": 768}
 EXCEPTION = '[data-testid="stException"]'
 MAIN = '[data-testid="stMain"]'
 SIDEBAR = '[data-testid="stSidebar"]'
@@ -52,16 +59,31 @@ def wait_for_original_photo(page, width: int, height: int) -> None:
         arg=[width, height], timeout=TIMEOUT_MS)
 
 
-def statistics_grid(page):
-    """The accessible grid of the segment-statistics table (one row per segment)."""
-    table = page.locator('[data-testid="stDataFrame"]').filter(has_text="compactness")
-    return table.locator('table[role="grid"]')
+def statistics_rows(page):
+    """The body rows of the segment-statistics table (one row per segment)."""
+    table = page.locator('[data-testid="stTable"]').filter(has_text="compactness")
+    return table.locator("tbody tr")
 
 
 def expect_segment_rows(page, n_segments: int) -> None:
     """Wait until the statistics table has ``n_segments`` data rows."""
-    expect(statistics_grid(page)).to_have_attribute("aria-rowcount", str(n_segments + 1),
-                                                    timeout=TIMEOUT_MS)
+    expect(statistics_rows(page)).to_have_count(n_segments, timeout=TIMEOUT_MS)
+
+
+def page_url_paths() -> list[str]:
+    """The url_path of every page in app.py's PAGES table (read, not imported: importing
+    app.py would run it)."""
+    tree = ast.parse((Path(__file__).resolve().parents[1] / "app.py").read_text(encoding="utf-8"))
+    table = next(node.value for node in tree.body if isinstance(node, ast.Assign)
+                 and any(getattr(target, "id", None) == "PAGES" for target in node.targets))
+    return [options["url_path"] for options in ast.literal_eval(table).values()]
+
+
+def in_first_viewport(page, selector: str) -> bool:
+    """Whether the element's top edge and at least half its height are in the first screen."""
+    return page.locator(selector).first.evaluate(
+        """element => { const box = element.getBoundingClientRect();
+             return box.top >= 0 && box.top + box.height / 2 <= window.innerHeight; }""")
 
 
 def expect_no_exception(page) -> None:
@@ -92,12 +114,12 @@ def test_page_shows_image_chart_and_table(app_page):
         timeout=TIMEOUT_MS)
     wait_for_original_photo(page, 512, 512)  # the astronaut sample
     expect(page.locator(CHART)).to_be_visible(timeout=TIMEOUT_MS)
-    # The figure holds one animation frame per iteration and a slider step for each.
-    n_frames, n_steps = page.locator(CHART).evaluate(
-        "gd => [gd._transitionData._frames.length, gd._fullLayout.sliders[0].steps.length]")
-    assert n_frames == n_steps >= 2
+    # The inertia curve has one point per iteration and the marker on the last one.
+    n_points, marker = page.locator(CHART).evaluate(
+        "gd => [gd.data[0].x.length, gd.data[gd.data.length - 1].x[0]]")
+    assert n_points >= 2 and marker == n_points - 1
     expect_segment_rows(page, 4)
-    expect(page.locator(MAIN).get_by_text("Working at 512 x 512 px.")).to_be_visible()
+    expect(page.locator(MAIN).get_by_text("Working at 512 x 512 px.", exact=False)).to_be_visible()
     expect_no_exception(page)
 
 
@@ -122,7 +144,8 @@ def test_link_with_query_parameters_restores_settings(new_page, streamlit_server
     wait_for_app(page)
     expect(page.locator(K_SLIDER).get_by_role("slider")).to_have_value("6")
     expect_segment_rows(page, 6)
-    expect(page.locator(MAIN).get_by_text("Greek coins: Working at 384 x 303 px.")).to_be_visible()
+    expect(page.locator(MAIN).get_by_text("Greek coins: Working at 384 x 303 px.",
+                                          exact=False)).to_be_visible()
     expect_no_exception(page)
 
 
@@ -144,34 +167,66 @@ def test_uploading_a_jpeg_replaces_the_image(app_page, wait_for_app):
     expect_no_exception(page)
 
 
-def test_play_advances_the_animation(app_page):
-    """Pressing ▶ Play moves the animation slider forward through the frames."""
+def test_play_advances_the_animation(app_page, wait_for_app):
+    """The animation, switched on, opens on the result; ▶ Play replays the frames from 0."""
     page = app_page
-    chart = page.locator(CHART)
+    page.locator(".st-key-explore_animation").get_by_text("Show the animation").click()
+    wait_for_app(page)
+    chart = page.locator(ANIMATION)
     expect(chart).to_be_visible(timeout=TIMEOUT_MS)
-    start = chart.evaluate("gd => gd._fullLayout.sliders[0].active")
+    assert chart.evaluate("gd => gd._fullLayout.sliders.length") == 0  # one iteration control
     # Record every frame Plotly animates, from the plot's own event.
     chart.evaluate("gd => { gd._framesSeen = []; "
                    "gd.on('plotly_animatingframe', e => gd._framesSeen.push(e.name)); }")
     chart.locator(".updatemenu-button").filter(has_text="Play").click()
-    page.wait_for_function(
-        "([gd, start]) => gd._framesSeen.length >= 2 && gd._fullLayout.sliders[0].active > start",
-        arg=[chart.element_handle(), start], timeout=TIMEOUT_MS)
+    page.wait_for_function("gd => gd._framesSeen.length >= 2", arg=chart.element_handle(),
+                           timeout=TIMEOUT_MS)
     frames_seen = chart.evaluate("gd => gd._framesSeen")
-    assert len(set(frames_seen)) >= 2
+    assert frames_seen[:2] == ["0", "1"]
     expect_no_exception(page)
 
 
-@pytest.mark.parametrize("name, viewport", [("laptop", None), ("phone", PHONE_VIEWPORT)],
+def test_step_control_works_from_the_keyboard(app_page, wait_for_app):
+    """Tab to the step slider, press ArrowLeft: the picture and the curve's marker change."""
+    page = app_page
+    picture = page.locator(STEP_PICTURE).first
+    expect(picture).to_be_visible(timeout=TIMEOUT_MS)
+    before = picture.get_attribute("src")
+    marker_before = page.locator(CHART).evaluate("gd => gd.data.length")
+    thumb = page.locator(STEP_SLIDER).get_by_role("slider")
+    page.locator(".st-key-k").get_by_role("slider").focus()
+    for _ in range(30):  # keyboard only: Tab until the step slider has the focus
+        if thumb.evaluate("element => element === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    assert thumb.evaluate("element => element === document.activeElement"), \
+        "the step slider cannot be reached with Tab"
+    page.keyboard.press("ArrowLeft")  # from the result back to the last update half-step
+    expect(picture).not_to_have_attribute("src", before, timeout=TIMEOUT_MS)
+    wait_for_app(page)
+    expect(page.locator(MAIN).get_by_text("update: the centres moved", exact=False)).to_be_visible()
+    # The curve now marks the half-step with a dashed line (one more trace than the dot).
+    page.wait_for_function(
+        "([gd, n]) => gd.layout.shapes && gd.layout.shapes.length === 1",
+        arg=[page.locator(CHART).element_handle(), marker_before], timeout=TIMEOUT_MS)
+    expect_no_exception(page)
+
+
+@pytest.mark.parametrize("name, viewport", [("laptop", LAPTOP_768), ("phone", PHONE_VIEWPORT)],
                          ids=["laptop", "phone"])
 def test_screenshot(name, viewport, new_page, streamlit_server, wait_for_app, screenshot_dir):
-    """The app renders without error and without sideways scrolling at laptop and phone widths."""
+    """k slider and segmented picture in the first screen, no sideways scrolling, no error."""
     page = new_page(viewport)
     viewport = page.viewport_size
     page.goto(streamlit_server, wait_until="domcontentloaded")
     wait_for_app(page)
     expect(page.locator(CHART)).to_be_attached(timeout=TIMEOUT_MS)
     expect_segment_rows(page, 4)
+    page.evaluate("window.scrollTo(0, 0)")
+    assert in_first_viewport(page, STEP_PICTURE), f"the picture is below the fold at {name} size"
+    assert in_first_viewport(page, K_SLIDER), f"the k slider is below the fold at {name} size"
+    if name == "laptop":  # the curve shares the laptop's first screen too
+        assert in_first_viewport(page, CHART)
     main_overflow = page.locator(MAIN).evaluate("main => main.scrollWidth - main.clientWidth")
     assert main_overflow <= 1, f"the page scrolls sideways by {main_overflow} px at {name} width"
     path = screenshot_dir / f"explore-{name}-{viewport['width']}px.png"
@@ -179,6 +234,46 @@ def test_screenshot(name, viewport, new_page, streamlit_server, wait_for_app, sc
     with Image.open(path) as shot:
         assert shot.size == (viewport["width"], viewport["height"])
     print(f"\n{name} screenshot: {path}")  # also listed in pytest's terminal summary
+    expect_no_exception(page)
+
+
+def test_phone_change_keeps_the_picture_uncovered(new_page, streamlit_server, wait_for_app):
+    """On a phone the sidebar starts closed, and after a k change nothing covers the picture."""
+    page = new_page(PHONE_VIEWPORT)
+    page.goto(streamlit_server, wait_until="domcontentloaded")
+    wait_for_app(page)
+    expect(page.locator(SIDEBAR)).to_have_attribute("data-collapsed", "true")
+    thumb = page.locator(K_SLIDER).get_by_role("slider")
+    thumb.focus()
+    page.keyboard.press("ArrowRight")
+    expect(thumb).to_have_value("5")
+    wait_for_app(page)
+    expect(page.locator(SIDEBAR)).to_have_attribute("data-collapsed", "true")
+    expect_no_exception(page)
+
+
+def test_presentation_link_collapses_the_sidebar(new_page, streamlit_server, wait_for_app):
+    """?present=1 on a laptop: the sidebar starts closed and the settings fold away."""
+    page = new_page(LAPTOP_768)
+    page.goto(f"{streamlit_server}/?present=1", wait_until="domcontentloaded")
+    wait_for_app(page)
+    expect(page.locator(SIDEBAR)).to_have_attribute("data-collapsed", "true")
+    expect(page.locator(MAIN).get_by_text("Settings: k and features")).to_be_visible()
+    assert in_first_viewport(page, STEP_PICTURE)
+    expect_no_exception(page)
+
+
+@pytest.mark.parametrize("url_path", page_url_paths())
+def test_deep_link_to_each_page_on_a_fresh_server(url_path, new_page, fresh_server,
+                                                  wait_for_app):
+    """A fresh server whose first visitor opens a page's own URL shows it with the sidebar."""
+    url = fresh_server()
+    page = new_page(LAPTOP_768)
+    page.goto(f"{url}/{url_path}", wait_until="domcontentloaded")
+    wait_for_app(page)
+    expect(page.locator(SIDEBAR).get_by_role("heading", name="Image")).to_be_attached()
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    expect(page.locator(MAIN).locator("h1")).to_have_count(1)
     expect_no_exception(page)
 
 

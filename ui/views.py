@@ -98,7 +98,9 @@ def _first_screen(image: WorkingImage, options: RunOptions,
     """The fragment: reruns alone when the step changes, the whole page when k or a feature does."""
     # Three columns: on a phone they stack as picture, controls, step and curve,
     # so the picture and k come first; on a laptop all three share the first screen.
-    picture_col, controls_col, step_col = st.columns([5, 3, 4], gap="medium")
+    # In presentation mode the settings fold into a narrow column: the picture grows.
+    picture_col, controls_col, step_col = st.columns([7, 2, 5] if display.present else [5, 3, 4],
+                                                     gap="medium")
     with controls_col:
         if display.present:  # the projector shows the result; the settings fold away
             with st.expander("Settings: k and features"):
@@ -120,9 +122,10 @@ def _first_screen(image: WorkingImage, options: RunOptions,
     _reset_step_on_new_run(run, result)
     with step_col:
         step = _step_controls(result)
-        _inertia_curve(result, step, display)
-    with picture_col:
+    with picture_col:  # before the charts: the browser shows the picture first
         _step_picture(image, params, result, step, display)
+    with step_col:
+        _inertia_curve(result, step, display)
     space_col, info_col = st.columns([3, 2], gap="medium")
     with space_col:
         _feature_space(image, params, result, step, display)
