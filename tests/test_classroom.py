@@ -1,0 +1,50 @@
+"""The classroom load test, reduced for CI (marker ``load``): ``bench/classroom.py``.
+
+Three protocol-level sessions arrive at once at a real ``streamlit run app.py``
+(the browser tests' server fixture), each on its own sample, colour space and
+k, and move the k slider once; then three open the same link. Every session
+must reach its first result and its step with a statistics table of k rows,
+without an error and without an exception element. The full run (30 sessions,
+two sliders, timings and memory) is ``bench/classroom.py``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.load
+
+SESSIONS = 3
+CASE_TIMEOUT_S = 120  # 3 sessions on a busy 2-core machine; ~10 s when idle
+
+
+@pytest.fixture(scope="module")
+def classroom():
+    """The bench module (bench/ is not a package)."""
+    path = Path(__file__).resolve().parents[1] / "bench" / "classroom.py"
+    spec = importlib.util.spec_from_file_location("classroom", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_distinct_links_are_all_distinct(classroom):
+    """30 students on distinct settings really get 30 different (sample, colour, k)."""
+    links = classroom.session_links(30, "distinct")
+    assert len({tuple(sorted(link.items())) for link in links}) == 30
+    assert all(2 <= link["k"] <= 11 for link in links)
+
+
+@pytest.mark.parametrize("case", ["distinct", "same"])
+def test_sessions_at_once_have_no_error(case, classroom, streamlit_server):
+    """3 sessions at once: first result and one k step each, 0 errors, 0 exception elements."""
+    report = classroom.run_case(streamlit_server, case, SESSIONS, steps=1,
+                                timeout_s=CASE_TIMEOUT_S, pids=[])
+    print("\n".join(report.lines()))
+    assert report.errors == []
+    assert report.exceptions == 0
+    assert all(result.first_result_s is not None and len(result.step_s) == 1
+               for result in report.results)
