@@ -11,6 +11,7 @@ two sliders, timings and memory) is ``bench/classroom.py``.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,9 @@ CASE_TIMEOUT_S = 120  # 3 sessions on a busy 2-core machine; ~10 s when idle
 def classroom():
     """The bench module (bench/ is not a package)."""
     path = Path(__file__).resolve().parents[1] / "bench" / "classroom.py"
-    spec = importlib.util.spec_from_file_location("classroom", path)
+    spec = importlib.util.spec_from_file_location("bench_classroom", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
