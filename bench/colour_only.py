@@ -45,12 +45,12 @@ from pathlib import Path
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from skimage import data, transform
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_info, threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common import exact_inertia, load_images  # noqa: E402
 from segmentation import FeatureSpec, extract_features, kmeans_plusplus, segment  # noqa: E402
 
 try:  # optional: oneDAL through scikit-learn-intelex
@@ -62,18 +62,6 @@ except ImportError:
 MAX_ITER = 300
 
 
-def load_images(quick: bool) -> dict[str, np.ndarray]:
-    """retina (1411 x 1411, 2 MP) and, unless quick, a bilinear upscale to 12 MP.
-
-    Interpolation (not tiling) makes new in-between colours, so the 12 MP
-    image has a realistic number of distinct colours, not just the 2 MP ones.
-    """
-    retina = data.retina()
-    images = {"retina 2.0 MP": retina}
-    if not quick:
-        upscaled = transform.resize(retina, (3000, 4000), order=1, anti_aliasing=False)
-        images["retina upscaled 12 MP"] = (upscaled * 255).round().astype(np.uint8)
-    return images
 
 
 def time_ours(image, spec, k, init, tol):
@@ -91,13 +79,6 @@ def time_reference(model_class, X, k, init, tol):
     return time.perf_counter() - start, model
 
 
-def exact_inertia(X, labels, centers, chunk=1 << 20) -> float:
-    """Sum of squared distances to the labelled centres, in float64."""
-    total = 0.0
-    for start in range(0, len(X), chunk):
-        rows = X[start:start + chunk].astype(np.float64)
-        total += float(np.sum((rows - centers[labels[start:start + chunk]]) ** 2))
-    return total
 
 
 def agreement(labels, reference, k) -> float:

@@ -36,12 +36,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from skimage import data, transform
 from sklearn.cluster import KMeans, kmeans_plusplus as sklearn_kmeans_plusplus
 from threadpoolctl import threadpool_info
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common import exact_inertia, load_images  # noqa: E402
 from segmentation import FeatureSpec, extract_features  # noqa: E402
 from segmentation.kmeans import kmeans, kmeans_plusplus  # noqa: E402
 
@@ -54,17 +54,6 @@ SPEC = FeatureSpec(color="rgb", position=True, position_weight=0.3)
 TARGETS = {"lloyd": 0.5, "elkan": 0.7, "k-means++": 0.5}
 
 
-def load_images(quick: bool) -> dict[str, np.ndarray]:
-    """2 MP (retina) and a 12 MP upscale of it (colours vary smoothly, as in a photo)."""
-    retina = data.retina()
-    images = {"2 MP": retina}
-    if not quick:
-        side = int(np.sqrt(12e6))
-        upscaled = transform.resize(retina, (side, side), order=1, anti_aliasing=False)
-        images["12 MP"] = (upscaled * 255).round().astype(np.uint8)
-    return images
-
-
 def random_rows(X, k, seed) -> np.ndarray:
     """k distinct rows drawn uniformly: the same 'random' start for every competitor."""
     rng = np.random.default_rng(seed)
@@ -72,15 +61,6 @@ def random_rows(X, k, seed) -> np.ndarray:
         rows = X[rng.choice(len(X), size=k, replace=False)].astype(np.float64)
         if len(np.unique(rows, axis=0)) == k:
             return rows
-
-
-def exact_inertia(X, labels, centers, chunk=1 << 20) -> float:
-    """Sum of squared distances to the labelled centres, in float64."""
-    total = 0.0
-    for start in range(0, len(X), chunk):
-        rows = X[start:start + chunk].astype(np.float64)
-        total += float(np.sum((rows - centers[labels[start:start + chunk]]) ** 2))
-    return total
 
 
 def run_ours(X, k, init, tol):
