@@ -110,23 +110,27 @@ def process_group_alive(pgid: int) -> bool:
 
 
 @pytest.fixture
-def served(tmp_path):
-    """``deploy/serve-local.sh 2 PORT`` running: (base URL, process, log path).
+def serve_local(tmp_path):
+    """Factory: ``serve_local(n)`` runs ``deploy/serve-local.sh n PORT``; returns
+    (base URL, process, log path) once nginx answers.
 
-    The script runs in its own process group; whatever the test leaves running
-    is killed with the group at the end.
+    The script runs in its own process group, as a terminal's foreground job
+    would; whatever a test leaves running is killed with the group at the end.
     """
     if not NGINX.exists():
         skip_or_fail(f"{NGINX} not found: install Debian's nginx package to test "
                      "deploy/serve-local.sh (apt-get install nginx)")
-    port = consecutive_free_ports(3)
-    log_path = tmp_path / "serve-local.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(["bash", str(SERVE), "2", str(port)], cwd=REPO_ROOT,
-                                   stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
+    processes = []
+
+    def _start(replicas: int):
+        port = consecutive_free_ports(replicas + 1)
+        log_path = tmp_path / f"serve-local-{len(processes)}.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(["bash", str(SERVE), str(replicas), str(port)],
+                                       cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + START_TIMEOUT_S
         while "serving http" not in log_path.read_text(errors="replace"):
             if process.poll() is not None or time.monotonic() > deadline:
@@ -140,11 +144,27 @@ def served(tmp_path):
                     break
             except OSError:
                 time.sleep(0.2)
-        yield url, process, log_path
-    finally:
+        return url, process, log_path
+
+    yield _start
+    for process in processes:
         if process_group_alive(process.pid):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def assert_all_stopped(process, log_path: Path, url: str, expected_status: int) -> None:
+    """The script exited with ``expected_status``; nginx and every replica are gone."""
+    pids = [int(pid) for pid in re.findall(r"pid (\d+)", log_path.read_text())]
+    assert process.wait(timeout=30) == expected_status
+    deadline = time.monotonic() + 10
+    while process_group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)  # nginx's worker may take a moment after its master
+    assert not process_group_alive(process.pid)
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists()
+    with pytest.raises(OSError):
+        get(url + "/_stcore/health")
 
 
 def two_routes(url: str) -> dict[str, str]:
@@ -160,10 +180,10 @@ def two_routes(url: str) -> dict[str, str]:
 
 
 @pytest.mark.browser
-def test_serve_local_through_nginx(served, browser):
+def test_serve_local_through_nginx(serve_local, browser):
     """Two replicas behind nginx: smoke test per replica, sticky cookies, headers, gzip, limits,
     and SIGTERM stops every process of the recipe."""
-    url, process, log_path = served
+    url, process, log_path = serve_local(2)
 
     # Security headers on the page, a static JS bundle gzip-encoded (Streamlit sends it raw).
     status, headers, body = get(url + "/")
@@ -223,18 +243,18 @@ def test_serve_local_through_nginx(served, browser):
             context.close()
 
     # SIGTERM to the script stops nginx and both replicas: nothing of the group remains.
-    pids = [int(pid) for pid in re.findall(r"pid (\d+)", log_path.read_text())]
-    assert len(pids) == 3  # two replicas and nginx
+    assert len(re.findall(r"pid (\d+)", log_path.read_text())) == 3  # 2 replicas, nginx
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) == 143
-    deadline = time.monotonic() + 10
-    while process_group_alive(process.pid) and time.monotonic() < deadline:
-        time.sleep(0.2)  # nginx's worker may take a moment after its master
-    assert not process_group_alive(process.pid)
-    for pid in pids:
-        assert not Path(f"/proc/{pid}").exists()
-    with pytest.raises(OSError):
-        get(url + "/_stcore/health")
+    assert_all_stopped(process, log_path, url, 143)
+
+
+@pytest.mark.browser
+def test_serve_local_stops_on_ctrl_c(serve_local):
+    """Ctrl-C in a terminal (SIGINT to the whole foreground group) stops nginx and the replica."""
+    url, process, log_path = serve_local(1)
+    assert get(url + "/_stcore/health")[2] == b"ok"
+    os.killpg(process.pid, signal.SIGINT)
+    assert_all_stopped(process, log_path, url, 130)
 
 
 # --- deploy/kubernetes/ ----------------------------------------------------------------
