@@ -327,9 +327,9 @@ class CaseReport:
             counts = {rep: sum(r.replica == rep for r in self.results) for rep in replicas}
             out.append("  sessions per replica: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         if self.peak_rss:
-            per_pid = ", ".join(f"pid {pid} {size / 2**20:.0f} MB" for pid, size in self.peak_rss.items())
+            per_pid = ", ".join(f"pid {pid} {size / 2**20:.0f} MiB" for pid, size in self.peak_rss.items())
             out.append(f"  server peak RSS: {per_pid}; total at one instant "
-                       f"{self.peak_rss_total / 2**20:.0f} MB")
+                       f"{self.peak_rss_total / 2**20:.0f} MiB")
         out += [f"  error: {error}" for error in sorted(set(self.errors))[:5]]
         return out
 

@@ -10,7 +10,7 @@
 # nothing under /etc/nginx is used or touched. Ctrl-C or SIGTERM stops nginx
 # and every replica; so does any one of them exiting.
 #
-# What the generated configuration does, and why (deploy/README.md has more):
+# What the generated configuration does, and why (README, "Serving a class"):
 # * sticky sessions on nginx's own "route" cookie (not the client address, which
 #   is the same for a whole class behind one NAT; not Streamlit's _streamlit_xsrf
 #   cookie, whose value Streamlit 1.67 re-masks on every health check);
