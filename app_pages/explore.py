@@ -28,9 +28,10 @@ views.summary_metrics(result)
 views.animation_section(image, params, result, display)
 
 st.subheader("Result")
-alpha = st.slider("Overlay opacity", 0.0, 1.0, cache.DEFAULT_ALPHA, 0.05, key="explore_opacity",
-                  help="0 shows the photo, 1 the flat segment colours.")
-views.result_images(image, params, result, alpha, display)
+alpha = views.result_images(image, params, result, display)
+if alpha is None:  # the opacity slider is in a closed tab: the overlay download keeps its value
+    alpha = st.session_state.get("_explore_alpha", cache.DEFAULT_ALPHA)
+st.session_state["_explore_alpha"] = alpha
 views.ground_truth_section(image, params, result, display)
 views.statistics_section(result, display.palette)
 

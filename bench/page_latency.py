@@ -6,7 +6,7 @@ tests do, ``tests/conftest.py``), drives Debian's headless Chromium
 
 * **first picture**: from navigation start to the first segmented picture
   (an ``<img>`` of the main area whose caption mentions segments, decoded),
-  then to the convergence chart drawn and to the app idle. *Cold* is the first
+  then to the inertia curve drawn and to the app idle. *Cold* is the first
   load after the server started (imports, k-means, figures all computed);
   *warm* is a reload (a new session: server caches hot, browser cache as a
   returning student has it).
@@ -73,9 +73,12 @@ SEGMENTED_SRC = """() => {
                                                 .textContent || "") + " " + (i.alt || "")));
   return img ? img.src : null;
 }"""
+# The inertia curve: an SVG picture in the container keyed explore_inertia_chart
+# (a Plotly chart in earlier versions of the page, also accepted).
 CHART_READY = """() => {
-  const chart = document.querySelector('.js-plotly-plot .main-svg');
-  return chart ? performance.now() : false;
+  const curve = document.querySelector('.st-key-explore_inertia_chart img');
+  if (curve && curve.complete && curve.naturalWidth > 0) return performance.now();
+  return document.querySelector('.js-plotly-plot .main-svg') ? performance.now() : false;
 }"""
 APP_IDLE = """() => {
   const app = document.querySelector('[data-testid="stApp"]');

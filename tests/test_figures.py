@@ -371,3 +371,83 @@ def test_chart_text_meets_wcag_aa(photo, run, big_photo, lab_run):
 def test_plotly_config_hides_the_toolbar():
     # The mode bar's buttons would only add tab stops.
     assert PLOTLY_CONFIG["displayModeBar"] is False
+
+
+# --------------------------------------------------------------------------- #
+# SVG charts of the first screen (ui/svg.py)
+# --------------------------------------------------------------------------- #
+def parse_svg(text: str):
+    """The SVG document as an ElementTree root (fails on malformed XML)."""
+    import xml.etree.ElementTree as ET
+
+    return ET.fromstring(text)
+
+
+def test_inertia_svg_marks_the_step(run):
+    # The marker sits on the iteration shown: a dot at an assign, a dashed line at an update.
+    inertias = [state.inertia for state in run.states]
+    from ui.svg import inertia_svg
+
+    dot = parse_svg(inertia_svg(inertias, 1))
+    marked = [e for e in dot.iter() if e.get("data-step") is not None]
+    assert [e.get("data-step") for e in marked] == ["1"] and marked[0].tag.endswith("circle")
+    line = parse_svg(inertia_svg(inertias, 1, after_update=True))
+    marked = [e for e in line.iter() if e.get("data-step") is not None]
+    assert marked[0].tag.endswith("line") and marked[0].get("data-step") == "0.5"
+    with pytest.raises(ValueError, match="after_update"):
+        inertia_svg(inertias, 0, after_update=True)
+    with pytest.raises(ValueError, match="iteration"):
+        inertia_svg(inertias, len(inertias))
+
+
+def test_inertia_svg_text_is_accessible_and_large_in_presentation(run):
+    # Normal text in TEXT_COLOR (AA on white); presentation mode: black and 20 px.
+    from ui.svg import inertia_svg
+
+    inertias = [state.inertia for state in run.states]
+    normal, large = inertia_svg(inertias, 0), inertia_svg(inertias, 0, large_text=True)
+    fills = {e.get("fill") for e in parse_svg(normal).iter() if e.tag.endswith("text")}
+    assert fills == {TEXT_COLOR}
+    assert parse_svg(large).get("font-size") == "20"
+    assert {e.get("fill") for e in parse_svg(large).iter() if e.tag.endswith("text")} == {"#000000"}
+
+
+def test_inertia_svg_log_axis_spreads_the_late_iterations():
+    # On a log axis the gap between two late, close values is drawn taller than on a linear one.
+    from ui.svg import inertia_svg
+
+    inertias = [1000.0, 20.0, 12.0, 11.0]
+
+    def marker_y(svg: str, i: int) -> float:
+        return float(next(e.get("cy") for e in parse_svg(svg).iter()
+                          if e.get("data-step") == str(i)))
+
+    linear = marker_y(inertia_svg(inertias, 2), 2) - marker_y(inertia_svg(inertias, 1), 1)
+    log = (marker_y(inertia_svg(inertias, 2, log=True), 2)
+           - marker_y(inertia_svg(inertias, 1, log=True), 1))
+    assert log > 3 * linear > 0
+
+
+def test_feature_space_svg_after_update_moves_centres_not_colours(photo, run):
+    # After the update of iteration 1 the centres are iteration 1's, the points
+    # still wear iteration 0's colours; at the assign they change.
+    from ui.svg import feature_space_svg
+
+    features = extract_features(photo, run.spec)
+    if run.n_iter < 1:
+        pytest.skip("the run converged at iteration 0")
+
+    def groups(svg):
+        root = parse_svg(svg)
+        return {g.get("fill"): len(g) for g in root.iter() if g.tag.endswith("g")}
+
+    def centres(svg):
+        return [(e.get("cx"), e.get("cy")) for e in parse_svg(svg).iter()
+                if e.get("data-centre") is not None]
+
+    start = feature_space_svg(features.values, features.names, run.states, 0)
+    update = feature_space_svg(features.values, features.names, run.states, 1, after_update=True)
+    assign = feature_space_svg(features.values, features.names, run.states, 1)
+    assert groups(update) == groups(start)
+    assert centres(update) == centres(assign)
+    assert len(centres(assign)) == run.k

@@ -13,7 +13,7 @@ function                  cache key
 ``iteration_overlay_png`` image digest, SegmentParams, iteration, alpha, DisplaySettings
 ``step_png``              image digest, SegmentParams, half-step, highlight,
                           DisplaySettings
-``feature_space_figure``  image digest, SegmentParams, half-step, palette, text size
+``feature_space_svg``     image digest, SegmentParams, half-step, palette, text size
                           (the features themselves: digest, SegmentParams)
 ``truth_scores``,         image digest, SegmentParams (sample key)
 ``truth_png``
@@ -69,7 +69,7 @@ from segmentation import visualize
 from segmentation.metrics import GroundTruthScores, compare_to_ground_truth
 from segmentation.samples import get_sample, load_ground_truth, load_sample
 
-from . import figures
+from . import figures, svg
 from .display import DisplaySettings
 from .params import SegmentParams
 from .state import WorkingImage, image_digest
@@ -83,7 +83,7 @@ __all__ = [
     "bytes_digest",
     "convergence_figure",
     "convergence_gif",
-    "feature_space_figure",
+    "feature_space_svg",
     "ground_truth",
     "iteration_overlay_png",
     "label_mask_png",
@@ -370,26 +370,24 @@ def _features(digest: str, spec_key: SegmentParams, _image: np.ndarray,
 
 
 @st.cache_resource(show_spinner=False, max_entries=256, ttl=3600)
-def _feature_space_figure(digest: str, params: SegmentParams, step: int, palette: str,
-                          large_text: bool, _image: np.ndarray,
-                          _result: Segmentation) -> go.Figure:
+def _feature_space_svg(digest: str, params: SegmentParams, step: int, palette: str,
+                       large_text: bool, _image: np.ndarray, _result: Segmentation) -> str:
     features = _features(digest, params, _image, _result)
     iteration, after_update = split_step(step)
-    return figures.feature_space_figure(
-        features.values, features.names, _result.states, iteration=iteration,
-        after_update=after_update, frames=False, large_text=large_text,
-        colors=visualize.segment_colors(_result.k, palette))
+    return svg.feature_space_svg(features.values, features.names, _result.states, iteration,
+                                 after_update=after_update, large_text=large_text,
+                                 colors=visualize.segment_colors(_result.k, palette))
 
 
-def feature_space_figure(image: WorkingImage, params: SegmentParams, result: Segmentation,
-                         step: int, display: DisplaySettings = DisplaySettings()) -> go.Figure:
-    """Pixels and centres in feature space at one half-step (shared object: do not modify).
+def feature_space_svg(image: WorkingImage, params: SegmentParams, result: Segmentation,
+                      step: int, display: DisplaySettings = DisplaySettings()) -> str:
+    """Pixels and centres in feature space at one half-step, as an SVG document.
 
     The features are extracted once per image and parameters; each step's
-    small figure (3,000 points, no frames) is built once and cached.
+    picture (3,000 points) is drawn once and cached.
     """
-    return _feature_space_figure(image.digest, params, int(step), display.palette,
-                                 display.present, image.image, result)
+    return _feature_space_svg(image.digest, params, int(step), display.palette,
+                              display.present, image.image, result)
 
 
 @st.cache_resource(show_spinner=False, **_IMAGES)

@@ -81,8 +81,10 @@ def downloads(image: WorkingImage, params: SegmentParams, result: Segmentation,
     stem = download_stem(image, params)
     labels, overlay, stats = export_files(image.image, result, stem=stem, alpha=alpha)
     return (
-        Download("Label mask (PNG)", "explore_download_mask", labels.name, labels.mime, labels.build),
-        Download("Overlay (PNG)", "explore_download_overlay", overlay.name, overlay.mime, overlay.build),
+        Download("Label mask (PNG)", "explore_download_mask", labels.name, labels.mime,
+                 labels.build),
+        Download("Overlay (PNG)", "explore_download_overlay", overlay.name, overlay.mime,
+                 overlay.build),
         Download("Statistics (CSV)", "explore_download_csv", stats.name, stats.mime, stats.build),
         Download("Parameters (JSON)", "explore_download_json", f"{stem}_parameters.json",
                  "application/json", lambda: parameters_json(image, params)),

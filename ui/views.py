@@ -4,7 +4,9 @@ Pictures come as PNG bytes from :mod:`ui.cache` (exact colours; JPEG would
 smear the segment edges) and are passed to ``st.image`` with
 ``output_format="PNG"`` and an ``alt`` text that says what the picture shows
 (in Streamlit 1.67 a caption never becomes the alt text). Plotly charts get
-:data:`ui.figures.PLOTLY_CONFIG` (no toolbar). Layouts use ``st.columns``,
+:data:`ui.figures.PLOTLY_CONFIG` (no toolbar); the first screen's charts are
+SVG pictures (:mod:`ui.svg`), so no chart library is downloaded unless the
+animation is asked for. Layouts use ``st.columns``,
 which stack on a phone, in the order picture, controls, curve.
 
 The first screen (:func:`first_screen`) is one ``st.fragment``: the picture,
@@ -27,9 +29,10 @@ from segmentation.visualize import color_names
 from . import cache, controls
 from .controls import RunOptions, query_string
 from .display import DisplaySettings
-from .figures import PLOTLY_CONFIG, feature_projection, inertia_figure
+from .figures import PLOTLY_CONFIG, feature_projection
 from .params import SegmentParams
 from .state import DEFAULT_MAX_SIDE, WorkingImage
+from .svg import inertia_svg
 from .tables import statistics_frame, statistics_styler
 
 __all__ = ["STEP_KEY", "animation_section", "first_screen", "ground_truth_section",
@@ -199,11 +202,11 @@ def _step_picture(image: WorkingImage, params: SegmentParams, result: Segmentati
     else:
         caption = (f"Iteration {iteration}, assign: {state.n_changed:,} pixels joined a nearer "
                    f"centre{' (bright; the others are darkened)' if highlight else ''}.")
+    marked = ", pixels that changed segment bright and the others darkened" if highlight else ""
     st.image(cache.step_png(image, params, result, step, display, highlight),
              caption=caption, output_format="PNG", width="stretch",
-             alt=f"The photo with the segments of {step_label(step)} painted over it"
-                 f"{', pixels that changed segment bright and the others darkened' if highlight else ''}"
-                 f": {segments_alt(result, shown, display.palette)}.")
+             alt=f"The photo with the segments of {step_label(step)} painted over it{marked}: "
+                 f"{segments_alt(result, shown, display.palette)}.")
 
 
 def _inertia_curve(result: Segmentation, step: int, display: DisplaySettings) -> None:
@@ -212,22 +215,32 @@ def _inertia_curve(result: Segmentation, step: int, display: DisplaySettings) ->
     log = st.toggle("Log scale: see the late iterations", False, key="explore_log_inertia",
                     help="k-means++ gets most of the way in 2-3 iterations; on a log "
                          "axis the later, smaller decreases stay visible.")
-    figure = inertia_figure([state.inertia for state in result.states], iteration,
-                            after_update=after_update, log=log, large_text=display.present,
-                            height=340 if display.present else 230)
-    st.plotly_chart(figure, key="explore_inertia_chart", config=PLOTLY_CONFIG)
+    inertias = [state.inertia for state in result.states]
+    where = (f"a dashed line between iterations {iteration - 1} and {iteration} (the update)"
+             if after_update else f"a dot on iteration {iteration}, inertia {inertias[iteration]:.4g}")
+    with st.container(key="explore_inertia_chart"):
+        st.image(inertia_svg(inertias, iteration, after_update=after_update, log=log,
+                             large_text=display.present),
+                 width="stretch",
+                 alt=f"Line chart of the inertia{' on a log scale' if log else ''} over "
+                     f"{result.n_iter} iterations, from {inertias[0]:.4g} down to "
+                     f"{inertias[-1]:.4g}; the step shown is marked with {where}.")
     st.caption(INERTIA_NOTE)
 
 
 def _feature_space(image: WorkingImage, params: SegmentParams, result: Segmentation, step: int,
                    display: DisplaySettings) -> None:
     """Pixels and centres in feature space at ``step``, with a caption saying which axes."""
-    figure = cache.feature_space_figure(image, params, result, step, display)
-    st.plotly_chart(figure, key="explore_feature_space_chart", config=PLOTLY_CONFIG)
     projection = feature_projection(result.feature_names)
+    with st.container(key="explore_feature_space_chart"):
+        st.image(cache.feature_space_svg(image, params, result, step, display), width="stretch",
+                 alt=f"Scatter plot of 3,000 pixels in feature space, {projection.x_title} "
+                     f"against {projection.y_title or 'nothing'}, coloured by segment, with the "
+                     f"{result.k} centres as large numbered dots and the paths they took.")
     st.caption(f"Feature space at {step_label(step)}: {projection.x_title} against "
                f"{projection.y_title or 'nothing'}. {projection.reason} 3,000 fixed pixels; "
-               "big dots are the centres, lines the paths they took.")
+               "big dots are the centres, lines the paths they took. Same scale on both axes: "
+               "a distance here is a distance k-means measures.")
 
 
 def _step_metrics(result: Segmentation, step: int) -> None:
@@ -278,26 +291,48 @@ def animation_section(image: WorkingImage, params: SegmentParams, result: Segmen
 
 
 def result_images(image: WorkingImage, params: SegmentParams, result: Segmentation,
-                  alpha: float, display: DisplaySettings = DisplaySettings()) -> None:
-    """Original | overlay, then boundaries | mean colours."""
+                  display: DisplaySettings = DisplaySettings()) -> float | None:
+    """The result as overlay, boundaries, mean colours or the original: one tab at a time.
+
+    Tabs are lazy (``on_change="rerun"``): only the open tab's picture is
+    built and sent, so a change of k repaints one picture here, not four.
+
+    Returns
+    -------
+    float or None
+        The overlay opacity when the overlay tab is open (downloads use it),
+        else None.
+    """
     height, width = result.shape
-    original, overlaid = st.columns(2)
-    original.image(cache.photo_png(image), caption="Original", output_format="PNG",
-                   alt=f"The photo {image.title}, {width} x {height} pixels.")
-    overlaid.image(cache.overlay_png(image, params, result, alpha, display),
-                   caption=f"Segments at {alpha:.0%} opacity", output_format="PNG",
-                   alt=f"The photo with its {result.k} segments painted over it at {alpha:.0%} "
-                       f"opacity: {segments_alt(result, palette=display.palette)}.")
-    edges, means = st.columns(2)
-    edges.image(cache.boundaries_png(image, params, result), caption="Segment boundaries",
-                output_format="PNG",
-                alt=f"The photo with the edges between its {result.k} segments drawn in yellow.")
-    means.image(cache.mean_color_png(image, params, result),
-                caption="Each segment painted with its mean colour", output_format="PNG",
-                alt=f"The picture posterised to {result.k} colours, each segment painted with "
-                    "the mean colour of its pixels: "
-                    + "; ".join(f"segment {s.label}, {s.hex_color}" for s in result.statistics)
-                    + ".")
+    overlay_tab, edges_tab, means_tab, original_tab = st.tabs(
+        ["Overlay", "Boundaries", "Mean colours", "Original"], key="explore_result_tabs",
+        on_change="rerun")
+    alpha = None
+    if overlay_tab.open:
+        with overlay_tab:
+            alpha = st.slider("Overlay opacity", 0.0, 1.0, cache.DEFAULT_ALPHA, 0.05,
+                              key="explore_opacity",
+                              help="0 shows the photo, 1 the flat segment colours.")
+            st.image(cache.overlay_png(image, params, result, alpha, display),
+                     caption=f"Segments at {alpha:.0%} opacity", output_format="PNG",
+                     alt=f"The photo with its {result.k} segments painted over it at "
+                         f"{alpha:.0%} opacity: {segments_alt(result, palette=display.palette)}.")
+    if edges_tab.open:
+        edges_tab.image(cache.boundaries_png(image, params, result), caption="Segment boundaries",
+                        output_format="PNG",
+                        alt=f"The photo with the edges between its {result.k} segments drawn in "
+                            "yellow.")
+    if means_tab.open:
+        means_tab.image(cache.mean_color_png(image, params, result),
+                        caption="Each segment painted with its mean colour", output_format="PNG",
+                        alt=f"The picture posterised to {result.k} colours, each segment painted "
+                            "with the mean colour of its pixels: "
+                            + "; ".join(f"segment {s.label}, {s.hex_color}"
+                                        for s in result.statistics) + ".")
+    if original_tab.open:
+        original_tab.image(cache.photo_png(image), caption="Original", output_format="PNG",
+                           alt=f"The photo {image.title}, {width} x {height} pixels.")
+    return alpha
 
 
 def ground_truth_section(image: WorkingImage, params: SegmentParams, result: Segmentation,
