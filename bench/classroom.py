@@ -113,6 +113,7 @@ class Student:
         self.query_string = urlencode(link)
         self.page_script_hash = ""
         self.widgets: dict[str, object] = {}  # widget key -> its element proto (last run)
+        self.fragments: dict[str, str] = {}  # widget key -> id of the fragment drawing it
         self.states: dict[str, WidgetState] = {}  # widget id -> value we set
         self.segment_rows = 0  # rows of the segment-statistics table of the last run
         self.socket = None
@@ -143,10 +144,14 @@ class Student:
             additional_headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())},
             max_size=None, open_timeout=HTTP_TIMEOUT_S))
 
-    def rerun(self) -> None:
-        """Send rerun_script with the query string and every widget value we set."""
+    def rerun(self, fragment_id: str = "") -> None:
+        """Send rerun_script with the query string and every widget value we set.
+
+        A widget drawn inside an ``st.fragment`` reruns only that fragment, as
+        in the browser; the page may then rerun the whole app itself.
+        """
         state = ClientState(query_string=self.query_string,
-                            page_script_hash=self.page_script_hash)
+                            page_script_hash=self.page_script_hash, fragment_id=fragment_id)
         state.widget_states.widgets.extend(self.states.values())
         message = BackMsg(rerun_script=state)
         self.socket.send(message.SerializeToString())
@@ -164,7 +169,7 @@ class Student:
             message.ParseFromString(data)
             kind = message.WhichOneof("type")
             if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
-                self._record(message.delta.new_element, images)
+                self._record(message.delta.new_element, message.delta.fragment_id, images)
             elif kind == "page_info_changed":
                 self.query_string = message.page_info_changed.query_string
             elif kind == "navigation":
@@ -178,7 +183,8 @@ class Student:
         for url in images:  # the browser fetches each picture of the run
             self.get(url if url.startswith("/") else "/" + url)
 
-    def _record(self, element, images: list) -> None:
+    def _record(self, element, fragment_id: str, images: list) -> None:
+        """Note an element: exceptions, the statistics table, pictures, widget ids."""
         kind = element.WhichOneof("type")
         if kind == "exception":
             self.result.exceptions += 1
@@ -190,9 +196,11 @@ class Student:
             images.extend(image.url for image in element.imgs.imgs if "/media/" in image.url)
         elif kind is not None:
             widget = getattr(element, kind)
-            widget_id = getattr(widget, "id", "") if hasattr(widget, "id") else ""
-            if widget_id:
-                self.widgets[widget_id.rsplit("-", 1)[-1]] = widget
+            widget_id = getattr(widget, "id", "")
+            if widget_id:  # "$$ID-<hash>-<key>": the key is the last part
+                key = widget_id.rsplit("-", 1)[-1]
+                self.widgets[key] = widget
+                self.fragments[key] = fragment_id
 
     def move_slider(self, key: str, value: float) -> None:
         """Set a slider to ``value`` (as the frontend does: a double array) and rerun."""
@@ -206,7 +214,7 @@ class Student:
             params = dict(parse_qsl(self.query_string))
             params[widget.query_param_key] = f"{value:g}"
             self.query_string = urlencode(params)
-        self.rerun()
+        self.rerun(self.fragments.get(key, ""))
 
     def close(self) -> None:
         self._closing.close()
