@@ -453,3 +453,185 @@ def _convergence_gif(digest: str, params: SegmentParams, _image: np.ndarray,
 def convergence_gif(image: WorkingImage, params: SegmentParams, result: Segmentation) -> bytes:
     """The convergence as a looping GIF, for slides (built on first download)."""
     return _convergence_gif(image.digest, params, image.image, result)
+
+
+# --- Teaching pages I ---
+# Choosing k, Side by side, What the start does (app_pages/choosing_k.py,
+# compare.py, starts.py). They run k-means many times, so they work on the
+# image shrunk to segmentation.choosing_k.WORKING_MAX_SIDE (160 px), and key
+# everything on the image digest + the parameters that matter: one student's
+# computation serves the whole class. `_progress` callbacks (not hashed) feed
+# the page's progress bar while a result is computed for the first time.
+from segmentation.kmeans import KMeansState, kmeans  # noqa: E402
+from segmentation.choosing_k import ElbowCurve, elbow_curve, working_image  # noqa: E402
+from segmentation.stability import (  # noqa: E402
+    KMeansPlusPlusSteps,
+    PerturbationStability,
+    StartComparison,
+    compare_starts,
+    kmeanspp_steps,
+    stability_to_perturbations,
+)
+
+_TEACHING = {"max_entries": 64, "ttl": 3600}  # small results: 160 px label images
+
+
+def feature_key(params: SegmentParams) -> SegmentParams:
+    """The parameters with only the features (and seed) kept: the key of the feature matrix
+    and of the elbow curve, which do not depend on k, init or the stopping rules."""
+    return SegmentParams(k=1, color=params.color, texture=params.texture,
+                         position_weight=params.position_weight,
+                         center_weight=params.center_weight, seed=params.seed)
+
+
+@st.cache_resource(show_spinner=False, **_IMAGES)
+def _teaching_image(digest: str, _image: np.ndarray) -> np.ndarray:
+    small = np.array(working_image(_image), dtype=np.uint8, copy=True)
+    small.flags.writeable = False
+    return small
+
+
+def teaching_image(image: WorkingImage) -> np.ndarray:
+    """The working image shrunk to the teaching pages' size, (h, w, 3) uint8, read-only."""
+    return _teaching_image(image.digest, image.image)
+
+
+@st.cache_resource(show_spinner=False, **_TEACHING)
+def _teaching_features(digest: str, key: SegmentParams, _small: np.ndarray) -> np.ndarray:
+    values = np.array(extract_features(_small, key.spec()).values, copy=True)  # (n, d)
+    values.flags.writeable = False
+    return values
+
+
+def teaching_features(image: WorkingImage, params: SegmentParams) -> np.ndarray:
+    """Feature matrix (n, d) of :func:`teaching_image` for the features of ``params``.
+
+    Raises
+    ------
+    NoFeatureSelectedError
+        If no feature is selected.
+    """
+    key = feature_key(params)
+    key.spec()  # raises NoFeatureSelectedError before any work
+    return _teaching_features(image.digest, key, teaching_image(image))
+
+
+@st.cache_resource(show_spinner=False, **_TEACHING)
+def _elbow(digest: str, key: SegmentParams, _X: np.ndarray, _progress) -> ElbowCurve:
+    return elbow_curve(_X, range(2, 13), n_init=3, seed=key.seed, progress=_progress)
+
+
+def elbow(image: WorkingImage, params: SegmentParams, progress=None) -> ElbowCurve:
+    """Inertia, silhouette and Calinski–Harabasz for k = 2..12 at teaching size.
+
+    Keyed on the digest and the features (+ seed), never on k: the same curve
+    for every k a student tries. Raises as :func:`teaching_features`, and
+    ``TooFewDistinctPointsError`` if the picture has fewer than 12 colours.
+    """
+    return _elbow(image.digest, feature_key(params), teaching_features(image, params), progress)
+
+
+@st.cache_resource(show_spinner=False, **_TEACHING)
+def _small_segmentation(digest: str, params: SegmentParams, _small: np.ndarray) -> Segmentation:
+    return segment(_small, **params.segment_kwargs())
+
+
+def small_segmentation(image: WorkingImage, params: SegmentParams) -> Segmentation:
+    """:func:`segmentation` of :func:`teaching_image` (cached on digest + params).
+
+    Raises as :func:`segmentation`.
+    """
+    params.spec()
+    return _small_segmentation(image.digest, params, teaching_image(image))
+
+
+@st.cache_resource(show_spinner=False, **_TEACHING)
+def _starts(digest: str, params: SegmentParams, n_seeds: int, _X: np.ndarray,
+            _progress) -> StartComparison:
+    return compare_starts(_X, params.k, n_seeds=n_seeds, seed=params.seed,
+                          max_iter=params.max_iter, tol=params.tol, progress=_progress)
+
+
+def starts(image: WorkingImage, params: SegmentParams, n_seeds: int,
+           progress=None) -> StartComparison:
+    """k-means++ and random starts, ``n_seeds`` each (seeds params.seed, +1, ...)."""
+    key = SegmentParams(**{**params.segment_kwargs(), "init": "k-means++"})
+    return _starts(image.digest, key, n_seeds, teaching_features(image, params), progress)
+
+
+@st.cache_resource(show_spinner=False, **_TEACHING)
+def _perturbation_stability(digest: str, params: SegmentParams, _small: np.ndarray,
+                            _progress) -> PerturbationStability:
+    return stability_to_perturbations(_small, params, seed=0, progress=_progress)
+
+
+def perturbation_stability(image: WorkingImage, params: SegmentParams,
+                           progress=None) -> PerturbationStability:
+    """The run of ``params`` on the teaching image and on three similar images (ARI)."""
+    params.spec()
+    return _perturbation_stability(image.digest, params, teaching_image(image), progress)
+
+
+@st.cache_resource(show_spinner=False, **_TEACHING)
+def _kmeanspp_picks(digest: str, key: SegmentParams, k: int, _X: np.ndarray) -> KMeansPlusPlusSteps:
+    return kmeanspp_steps(_X, k, seed=key.seed)
+
+
+def kmeanspp_picks(image: WorkingImage, params: SegmentParams) -> KMeansPlusPlusSteps:
+    """The k-means++ picks of ``params.seed``, one at a time, with their D² distributions."""
+    return _kmeanspp_picks(image.digest, feature_key(params), params.k,
+                           teaching_features(image, params))
+
+
+@st.cache_resource(show_spinner=False, **_TEACHING)
+def _run_from_pixels(digest: str, params: SegmentParams, pixels: tuple[tuple[int, int], ...],
+                     _X: np.ndarray, _width: int) -> KMeansState:
+    rows = [row * _width + col for row, col in pixels]
+    return kmeans(_X, len(rows), init=_X[rows], max_iter=params.max_iter,
+                                 tol=params.tol)
+
+
+def run_from_pixels(image: WorkingImage, params: SegmentParams,
+                    pixels: tuple[tuple[int, int], ...]) -> KMeansState:
+    """k-means from the features of the chosen (row, col) pixels of the teaching image.
+
+    Returns the final :class:`~segmentation.KMeansState` (k = number of pixels).
+
+    Raises
+    ------
+    ValueError
+        If two chosen pixels have the same features (k-means needs distinct
+        starting centres) or fewer than one pixel is given.
+    """
+    width = teaching_image(image).shape[1]
+    return _run_from_pixels(image.digest, feature_key(params), tuple(pixels),
+                            teaching_features(image, params), width)
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _labels_png(what: tuple, palette: str, alpha: float, _image: np.ndarray,
+                _labels: np.ndarray) -> bytes:
+    labels = _labels.reshape(_image.shape[:2])
+    colors = visualize.segment_colors(int(labels.max()) + 1, palette)
+    return encode_png(visualize.overlay(_image, labels, alpha, colors=colors))
+
+
+def labels_png(image: WorkingImage, what: tuple, labels: np.ndarray, palette: str = "default",
+               alpha: float = 1.0) -> bytes:
+    """Teaching-size labels painted over the teaching image (alpha 1: the flat mask), as PNG.
+
+    ``what`` is a hashable description of how the labels were made (it is the
+    cache key with the digest, palette and alpha; the labels are not hashed).
+    """
+    return _labels_png((image.digest, *what), palette, round(float(alpha), 3),
+                       teaching_image(image), labels)
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _mask_png(what: tuple, _image: np.ndarray, _mask: np.ndarray) -> bytes:
+    return encode_png(visualize.highlight_pixels(_image, _mask))
+
+
+def highlight_png(image: WorkingImage, what: tuple, mask: np.ndarray) -> bytes:
+    """The teaching image with the pixels of ``mask`` bright and the others darkened, as PNG."""
+    return _mask_png((image.digest, *what), teaching_image(image), mask)
