@@ -188,10 +188,14 @@ class Student:
         kind = element.WhichOneof("type")
         if kind == "exception":
             self.result.exceptions += 1
-        elif kind == "table":  # st.table: the segment statistics have a compactness column
+        elif kind == "table":  # statistics as an st.table: a compactness column
             table = pa.ipc.open_stream(element.table.arrow_data.data).read_all()
             if any("compactness" in name for name in table.column_names):
                 self.segment_rows = table.num_rows
+        elif kind == "markdown" and "compactness" in element.markdown.body:
+            body = element.markdown.body  # statistics as an HTML <table> in st.markdown
+            if "<tbody" in body:
+                self.segment_rows = body.split("<tbody", 1)[1].count("<tr")
         elif kind == "imgs":
             images.extend(image.url for image in element.imgs.imgs if "/media/" in image.url)
         elif kind is not None:

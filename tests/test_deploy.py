@@ -225,7 +225,8 @@ def test_serve_local_through_nginx(serve_local, browser):
             page.goto(url + "/?sample=coins&k=3", wait_until="domcontentloaded")
             wait_for_app(page, timeout=TIMEOUT_MS)
             expect(page.locator(PICTURE).first).to_be_visible(timeout=TIMEOUT_MS)
-            rows = page.locator('[data-testid="stTable"]').filter(
+            # The statistics: one body row per segment (st.table or an HTML table).
+            rows = page.locator('[data-testid="stMain"] table').filter(
                 has_text="compactness").locator("tbody tr")
             expect(rows).to_have_count(3, timeout=TIMEOUT_MS)
             thumb = page.locator(K_SLIDER).get_by_role("slider")
