@@ -10,8 +10,8 @@ because the machine running the tests may be slow and busy.
 
 Selectors are Streamlit 1.67's ``data-testid`` values and the ``st-key-<key>``
 class Streamlit puts on the container of a widget with ``key=<key>``; the
-statistics table is a static ``st.table`` (``data-testid="stTable"``), one
-``<tbody>`` row per segment.
+statistics table is a static HTML ``<table>`` in the container keyed
+``explore_statistics``, one ``<tbody>`` row per segment.
 """
 
 from __future__ import annotations
@@ -62,8 +62,7 @@ def wait_for_original_photo(page, width: int, height: int) -> None:
 
 def statistics_rows(page):
     """The body rows of the segment-statistics table (one row per segment)."""
-    table = page.locator('[data-testid="stTable"]').filter(has_text="compactness")
-    return table.locator("tbody tr")
+    return page.locator(".st-key-explore_statistics table tbody tr")
 
 
 def expect_segment_rows(page, n_segments: int) -> None:

@@ -451,3 +451,21 @@ def test_feature_space_svg_after_update_moves_centres_not_colours(photo, run):
     assert groups(update) == groups(start)
     assert centres(update) == centres(assign)
     assert len(centres(assign)) == run.k
+
+
+def test_inertia_svg_zoom_fits_the_later_iterations():
+    # Zoomed, the axis fits iterations 1 onwards: their marker spread grows, and
+    # the first point leaves the plot upwards (clipped).
+    from ui.svg import inertia_svg
+
+    inertias = [1000.0, 20.0, 12.0, 11.0]
+
+    def marker_y(svg: str, i: int) -> float:
+        return float(next(e.get("cy") for e in parse_svg(svg).iter()
+                          if e.get("data-step") == str(i)))
+
+    plain = marker_y(inertia_svg(inertias, 3), 3) - marker_y(inertia_svg(inertias, 1), 1)
+    zoomed = (marker_y(inertia_svg(inertias, 3, zoom=True), 3)
+              - marker_y(inertia_svg(inertias, 1, zoom=True), 1))
+    assert zoomed > 10 * plain > 0
+    assert marker_y(inertia_svg(inertias, 0, zoom=True), 0) < 0  # above the top: clipped

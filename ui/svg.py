@@ -66,8 +66,8 @@ def _ticks(low: float, high: float, count: int = 4) -> list[float]:
 
 
 def inertia_svg(inertias: Sequence[float], iteration: int, *, after_update: bool = False,
-                log: bool = False, large_text: bool = False, width: int = 420,
-                height: int = 240) -> str:
+                log: bool = False, zoom: bool = False, large_text: bool = False, width: int = 300,
+                height: int = 220) -> str:
     """The inertia curve with the step shown marked, as an SVG document.
 
     Parameters
@@ -82,6 +82,10 @@ def inertia_svg(inertias: Sequence[float], iteration: int, *, after_update: bool
     log : bool, default False
         Logarithmic inertia axis (values must be positive; smaller ones are
         drawn at the axis' bottom).
+    zoom : bool, default False
+        Fit the inertia axis to iterations 1 onwards: the first, large drop
+        leaves the top of the chart (clipped) and the small later decreases
+        fill its height.
     large_text : bool, default False
         Presentation mode: larger, black text.
     width, height : int
@@ -112,11 +116,12 @@ def inertia_svg(inertias: Sequence[float], iteration: int, *, after_update: bool
     if after_update and iteration == 0:
         raise ValueError("after_update needs iteration >= 1: iteration 0 has no update step")
     color, size = _text_style(large_text)
-    left, right, top, bottom = 7 * size // 2 + 14, 12, 12, 2 * size + 22
+    left, right, top, bottom = 3 * size + 24, 10, 10, 2 * size + 16
     plot_w, plot_h = width - left - right, height - top - bottom
 
     shown = np.log10(np.maximum(values, 1e-300)) if log else values
-    low, high = float(shown.min()), float(shown.max())
+    fitted = shown[1:] if zoom and values.size > 2 else shown
+    low, high = float(fitted.min()), float(fitted.max())
     pad = 0.08 * (high - low) if high > low else max(abs(high) * 0.08, 1.0)
     low, high = low - pad, high + pad
     n = values.size
@@ -130,7 +135,7 @@ def inertia_svg(inertias: Sequence[float], iteration: int, *, after_update: bool
     body = []
     for tick in _ticks(low, high):  # horizontal grid lines with the inertia's values
         y = y_of(tick)
-        label = f"{10 ** tick:.3g}" if log else f"{tick:.3g}"
+        label = _short(10 ** tick if log else tick)
         body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" '
                     f'stroke="{_GRID_COLOR}"/><text x="{left - 6}" y="{y + size / 3:.1f}" '
                     f'text-anchor="end" fill="{color}">{label}</text>')
@@ -144,6 +149,9 @@ def inertia_svg(inertias: Sequence[float], iteration: int, *, after_update: bool
                 f'fill="{color}">iteration</text>')
     body.append(f'<text transform="translate({size + 2} {top + plot_h / 2:.1f}) rotate(-90)" '
                 f'text-anchor="middle" fill="{color}">inertia{" (log)" if log else ""}</text>')
+    # The curve is clipped to the plot (a zoomed axis cuts the first drop off).
+    body.append(f'<clipPath id="plot"><rect x="{left}" y="{top - 9}" width="{plot_w + 9}" '
+                f'height="{plot_h + 9}"/></clipPath><g clip-path="url(#plot)">')
     points = " ".join(f"{x_of(i):.1f},{y_of(v):.1f}" for i, v in enumerate(shown))
     body.append(f'<polyline points="{points}" fill="none" stroke="{_CURVE_COLOR}" '
                 'stroke-width="3"/>')
@@ -158,8 +166,9 @@ def inertia_svg(inertias: Sequence[float], iteration: int, *, after_update: bool
         body.append(f'<circle data-step="{iteration}" cx="{x_of(iteration):.1f}" '
                     f'cy="{y_of(shown[iteration]):.1f}" r="8" fill="{_MARKER_COLOR}" '
                     'stroke="black" stroke-width="2"/>')
+    body.append("</g>")
     title = (f"Inertia over {n - 1} iterations, from {values[0]:.4g} to {values[-1]:.4g}"
-             f"{' (log scale)' if log else ''}")
+             + (" (log scale)" if log else "") + (" (zoomed on iterations 1 on)" if zoom else ""))
     return _svg(width, height, body, title, size)
 
 
@@ -284,6 +293,20 @@ def feature_space_svg(features: np.ndarray, names: Sequence[str], states: Sequen
     title = (f"{len(sample)} pixels and {k} centres in feature space: "
              f"{projection.x_title} against {projection.y_title or 'nothing'}")
     return _svg(width, height, body, title, size)
+
+
+def _short(value: float) -> str:
+    """A tick label of at most ~5 characters: ``12k``, ``1.5M``, ``0.25``.
+
+    Examples
+    --------
+    >>> _short(12000.0), _short(1500000.0), _short(0.25)
+    ('12k', '1.5M', '0.25')
+    """
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{unit}"
+    return f"{value:.3g}"
 
 
 def _hex(color) -> str:

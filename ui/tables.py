@@ -12,6 +12,7 @@ tests call it directly.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 
 import numpy as np
 import pandas as pd
@@ -20,8 +21,8 @@ from pandas.io.formats.style import Styler
 from segmentation import SegmentStats
 from segmentation.visualize import color_names, segment_colors
 
-__all__ = ["COLOR_COLUMNS", "STAT_COLUMNS", "statistics_frame", "statistics_styler",
-           "text_color_for"]
+__all__ = ["COLOR_COLUMNS", "STAT_COLUMNS", "statistics_frame", "statistics_html",
+           "statistics_styler", "text_color_for"]
 
 STAT_COLUMNS = ("colour", "segment", "pixels", "percent", "compactness", "mean colour",
                 "centroid row", "centroid col")
@@ -114,3 +115,57 @@ def statistics_styler(frame: pd.DataFrame, palette: str = "default") -> Styler:
                 for hex_color in backgrounds]
 
     return frame.style.apply(paint, subset=list(COLOR_COLUMNS))
+
+
+# How each column is written in the HTML table.
+_FORMATS = {"percent": "{:.1f} %", "compactness": "{:.4f}", "centroid row": "{:.1f}",
+            "centroid col": "{:.1f}", "pixels": "{:,}"}
+_HEADERS = {"percent": "share of image"}
+
+
+def statistics_html(frame: pd.DataFrame, palette: str = "default") -> str:
+    """The statistics as a static, accessible HTML ``<table>`` with painted colour cells.
+
+    A page shows it with ``st.markdown(..., unsafe_allow_html=True)``: unlike
+    ``st.dataframe`` (a canvas data grid) or ``st.table`` (Arrow), it needs no
+    JavaScript bundle in the browser. Every value is our own number or colour
+    name, escaped anyway; styles are inline, so no ``<style>`` block is needed.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A :func:`statistics_frame`.
+    palette : str, default "default"
+        The palette of the overlay.
+
+    Returns
+    -------
+    str
+        ``<div><table>...</table></div>``, one ``<tbody>`` row per segment,
+        well-formed XML; the div scrolls sideways on a narrow screen.
+
+    Examples
+    --------
+    >>> frame = statistics_frame([SegmentStats(0, 1234, 75.0, 0.1, (0, 0, 0), (1.0, 2.0))])
+    >>> html = statistics_html(frame)
+    >>> "<td>1,234</td>" in html, 'style="background-color: #e69f00; color: #000000"' in html
+    (True, True)
+    """
+    palette_hex = ["#{:02x}{:02x}{:02x}".format(*color)
+                   for color in segment_colors(max(len(frame), 1), palette)]
+    head = "".join(f'<th scope="col">{escape(_HEADERS.get(name, name))}</th>'
+                   for name in frame.columns)
+    rows = []
+    for _, row in frame.iterrows():
+        cells = []
+        for name in frame.columns:
+            text = escape(_FORMATS.get(name, "{}").format(row[name]))
+            background = {"colour": palette_hex[int(row["segment"])],
+                          "mean colour": row["mean colour"]}.get(name)
+            style = ("" if background is None else
+                     f' style="background-color: {background}; '
+                     f'color: {text_color_for(background)}"')
+            cells.append(f"<td{style}>{text}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return ('<div style="overflow-x: auto"><table>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")

@@ -33,7 +33,7 @@ from .figures import PLOTLY_CONFIG, feature_projection
 from .params import SegmentParams
 from .state import DEFAULT_MAX_SIDE, WorkingImage
 from .svg import inertia_svg
-from .tables import statistics_frame, statistics_styler
+from .tables import statistics_frame, statistics_html
 
 __all__ = ["STEP_KEY", "animation_section", "first_screen", "ground_truth_section",
            "result_images", "segments_alt", "share_link", "statistics_section", "step_label",
@@ -212,17 +212,19 @@ def _step_picture(image: WorkingImage, params: SegmentParams, result: Segmentati
 def _inertia_curve(result: Segmentation, step: int, display: DisplaySettings) -> None:
     """The inertia curve with the step's marker, a log-axis switch and what inertia means."""
     iteration, after_update = cache.split_step(step)
-    log = st.toggle("Log scale: see the late iterations", False, key="explore_log_inertia",
-                    help="k-means++ gets most of the way in 2-3 iterations; on a log "
-                         "axis the later, smaller decreases stay visible.")
+    zoom = st.toggle("Zoom on the later iterations", False, key="explore_zoom_inertia",
+                     help="k-means++ gets most of the way in 1-2 iterations; zoomed, the axis "
+                          "fits iterations 1 onwards, so the later, smaller decreases show.")
     inertias = [state.inertia for state in result.states]
     where = (f"a dashed line between iterations {iteration - 1} and {iteration} (the update)"
-             if after_update else f"a dot on iteration {iteration}, inertia {inertias[iteration]:.4g}")
+             if after_update
+             else f"a dot on iteration {iteration}, inertia {inertias[iteration]:.4g}")
+    zoomed = ", zoomed on iterations 1 onwards" if zoom else ""
     with st.container(key="explore_inertia_chart"):
-        st.image(inertia_svg(inertias, iteration, after_update=after_update, log=log,
+        st.image(inertia_svg(inertias, iteration, after_update=after_update, zoom=zoom,
                              large_text=display.present),
                  width="stretch",
-                 alt=f"Line chart of the inertia{' on a log scale' if log else ''} over "
+                 alt=f"Line chart of the inertia{zoomed} over "
                      f"{result.n_iter} iterations, from {inertias[0]:.4g} down to "
                      f"{inertias[-1]:.4g}; the step shown is marked with {where}.")
     st.caption(INERTIA_NOTE)
@@ -360,12 +362,11 @@ def ground_truth_section(image: WorkingImage, params: SegmentParams, result: Seg
 
 
 def statistics_section(result: Segmentation, palette: str = "default") -> None:
-    """One table row per segment: a static HTML table (no data-grid bundle to download)."""
+    """One table row per segment: static HTML (no data-grid or Arrow bundle to download)."""
     st.subheader("Segments")
     frame = statistics_frame(result.statistics, palette)
-    st.table(statistics_styler(frame, palette).format(
-        {"percent": "{:.1f} %", "compactness": "{:.4f}", "centroid row": "{:.1f}",
-         "centroid col": "{:.1f}"}).hide(axis="index"))
+    with st.container(key="explore_statistics"):
+        st.markdown(statistics_html(frame, palette), unsafe_allow_html=True)
     st.caption("colour: the segment's colour in the pictures; mean colour: the mean of its "
                "pixels in the photo; compactness: mean feature distance of its pixels to its "
                "centre (lower is tighter).")
