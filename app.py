@@ -33,6 +33,8 @@ BLAS_THREADS = 1
 PAGES = {
     "app_pages/explore.py": {"title": "Explore", "icon": ":material/palette:",
                              "url_path": "explore"},
+    "app_pages/choosing_k.py": {"title": "Choosing k", "icon": ":material/show_chart:",
+                                "url_path": "choosing_k"},
 }
 DEFAULT_PAGE = "app_pages/explore.py"  # served at the root URL
 

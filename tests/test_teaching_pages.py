@@ -1,0 +1,102 @@
+"""AppTest of the teaching pages: Choosing k, Side by side, What the start does.
+
+Each page is reached through app.py's navigation (the shared sidebar runs
+first), must load, react to its main control and show its numbers. The
+cached computations are shared by the tests of this module (st.cache_resource
+lives in the process), as they are by the students of a class.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from segmentation.choosing_k import WORKING_MAX_SIDE
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 300  # seconds: a cold page runs k-means some 40 times on a shared 2-core machine
+CHOOSING_K = "app_pages/choosing_k.py"
+COMPARE = "app_pages/compare.py"
+STARTS = "app_pages/starts.py"
+
+
+@pytest.fixture
+def app() -> AppTest:
+    """The app, run once on its default page."""
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+
+
+def open_page(app: AppTest, page: str) -> AppTest:
+    """Switch to ``page`` through the navigation; no exception allowed."""
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def plotly_spec(at: AppTest, key: str) -> dict:
+    """The Plotly figure of the element with ``key``, as sent to the browser."""
+    chart = next(chart for chart in at.get("plotly_chart") if key in chart.proto.id)
+    return json.loads(chart.proto.spec)
+
+
+def metric(at: AppTest, label: str) -> str:
+    """The value of the metric called ``label``."""
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def trace(spec: dict, name: str) -> dict:
+    """The trace called ``name`` of a figure spec."""
+    return next(t for t in spec["data"] if t.get("name") == name)
+
+
+# --------------------------------------------------------------------------- #
+# Choosing k
+# --------------------------------------------------------------------------- #
+def test_choosing_k_shows_the_elbow_and_its_reasoning(app):
+    at = open_page(app, CHOOSING_K)
+    assert at.title[0].value == "Choosing k"
+    elbow = int(metric(at, "Suggested elbow").removeprefix("k = "))
+    assert 2 <= elbow <= 12
+    # The chart marks that elbow, and the reasoning table has one row per k with the
+    # largest distance below the chord on the elbow's row.
+    spec = plotly_spec(at, "choosing_k_elbow_chart")
+    assert trace(spec, "suggested elbow")["x"] == [elbow]
+    inertias = trace(spec, "inertia")["y"]
+    assert all(b <= a for a, b in zip(inertias, inertias[1:]))  # best-of-N: never rises
+    table = at.table[0].value
+    assert list(table["k"]) == list(range(2, 13))
+    assert table["k"][table["distance below chord"].idxmax()] == elbow
+    # Says it computes on a shrunk picture.
+    assert any(f"{WORKING_MAX_SIDE} x" in c.value for c in at.main.caption)
+    # One mask and one "Open" button per k.
+    assert [b.key for b in at.button if b.key.startswith("choosing_k_open_")] == [
+        f"choosing_k_open_{k}" for k in range(2, 13)]
+
+
+def test_choosing_k_marks_the_shared_k(app):
+    at = open_page(app, CHOOSING_K)
+    at.slider(key="k").set_value(7).run()
+    assert metric(at, "Your k") == "k = 7"
+    assert trace(plotly_spec(at, "choosing_k_elbow_chart"), "your k")["x"] == [7]
+
+
+def test_choosing_k_mask_opens_explore_with_that_k(app):
+    at = open_page(app, CHOOSING_K)
+    at.button(key="choosing_k_open_6").click().run()
+    assert not at.exception
+    assert at.title[0].value == "k-means segmentation"  # the Explore page
+    assert at.slider(key="k").value == 6
+
+
+def test_choosing_k_try_this_loads_the_cells(app):
+    at = open_page(app, CHOOSING_K)
+    at.button(key="choosing_k_try_this").click().run()
+    assert not at.exception
+    assert at.session_state["sample"] == "cells"
+    assert at.selectbox(key="color").value == "lab"
+    assert at.toggle(key="position").value is False
+    assert at.title[0].value == "Choosing k"

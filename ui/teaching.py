@@ -1,0 +1,98 @@
+"""Building blocks shared by the teaching pages: the opening, the progress bar, *Try this*.
+
+Every teaching page (``app_pages/choosing_k.py``, ``compare.py``,
+``starts.py``) opens with two sentences on what to notice
+(:func:`lesson_intro`), says at which size it computes
+(:func:`working_size_note`), shows a progress bar while a slow result is
+computed for the first time (:class:`ProgressBar`), and ends with a *Try
+this* prompt whose button sets the parameters it suggests (:func:`try_this`).
+Widgets keep the page's ``url_path`` prefix in their keys (see :mod:`ui`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import streamlit as st
+# Streamlit records every element a cached function draws, to replay it on a
+# cache hit; a progress bar drawn into a slot made outside the function cannot
+# be replayed (CacheReplayClosureError) and must not be: it is not part of the
+# result. This flag (Streamlit 1.67) is what switches the recording on.
+from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_function
+
+from segmentation.samples import get_sample
+
+from .state import WorkingImage
+
+__all__ = ["ProgressBar", "apply_settings", "lesson_intro", "try_this", "working_size_note"]
+
+
+def lesson_intro(text: str) -> None:
+    """The two sentences a student should read first."""
+    st.info(text, icon=":material/visibility:")
+
+
+def working_size_note(image: WorkingImage, shape: tuple[int, ...], what: str) -> None:
+    """Say that the page computes on a smaller copy of the picture, and why."""
+    height, width = shape[:2]
+    full_h, full_w = image.size
+    st.caption(f"Computed on the picture shrunk to {width} x {height} px (from {full_w} x "
+               f"{full_h}): {what} Results are cached, so the whole class shares them.")
+
+
+class ProgressBar:
+    """A progress bar that appears only if a computation reports progress.
+
+    Pass :meth:`update` as the core's ``progress`` callback, through a
+    function of :mod:`ui.cache`: a cached result never calls it, so no bar
+    flashes, and the bar is not recorded as part of the cached result.
+    :meth:`done` removes the bar.
+    """
+
+    def __init__(self, text: str):
+        self._slot = st.empty()
+        self._text = text
+
+    def update(self, fraction: float) -> None:
+        """Show ``fraction`` (0..1) done."""
+        token = in_cached_function.set(False)  # not part of the cached result: not recorded
+        try:
+            self._slot.progress(min(max(float(fraction), 0.0), 1.0), text=self._text)
+        finally:
+            in_cached_function.reset(token)
+
+    def done(self) -> None:
+        """Remove the bar."""
+        self._slot.empty()
+
+
+def apply_settings(settings: Mapping[str, object]) -> None:
+    """Button callback: set widget values by key (a sample key also selects the gallery)."""
+    for key, value in settings.items():
+        st.session_state[key] = value
+    if "sample" in settings:
+        st.session_state["image_source"] = "sample"
+        get_sample(str(settings["sample"]))  # raises ValueError for an unknown sample
+
+
+def try_this(prompt: str, settings: Mapping[str, object], *, key: str,
+             label: str = "Try this") -> None:
+    """The closing prompt of a teaching page, with a button that sets ``settings``.
+
+    Parameters
+    ----------
+    prompt : str
+        What to try and what to look for (Markdown).
+    settings : mapping
+        Widget key -> value the button sets (shared keys such as ``k`` or
+        ``sample``, or the page's own).
+    key : str
+        The button's key, starting with the page's ``url_path``.
+    label : str
+        The button's text.
+    """
+    st.subheader("Try this")
+    st.markdown(prompt)
+    described = ", ".join(f"{name} = {value}" for name, value in settings.items())
+    st.button(label, key=key, icon=":material/science:", on_click=apply_settings,
+              args=(dict(settings),), help=f"Sets {described}.")
