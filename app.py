@@ -35,6 +35,8 @@ PAGES = {
                              "url_path": "explore"},
     "app_pages/choosing_k.py": {"title": "Choosing k", "icon": ":material/show_chart:",
                                 "url_path": "choosing_k"},
+    "app_pages/compare.py": {"title": "Side by side", "icon": ":material/compare:",
+                             "url_path": "compare"},
 }
 DEFAULT_PAGE = "app_pages/explore.py"  # served at the root URL
 

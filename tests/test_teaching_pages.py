@@ -100,3 +100,58 @@ def test_choosing_k_try_this_loads_the_cells(app):
     assert at.selectbox(key="color").value == "lab"
     assert at.toggle(key="position").value is False
     assert at.title[0].value == "Choosing k"
+
+
+# --------------------------------------------------------------------------- #
+# Side by side
+# --------------------------------------------------------------------------- #
+def test_compare_starts_from_the_shared_run_and_shows_the_disagreement(app):
+    at = open_page(app, COMPARE)
+    assert at.title[0].value == "Side by side"
+    # A is the shared run, B the same in Lab colour: they disagree on some pixels.
+    assert at.selectbox(key="compare_a_color").value == "rgb"
+    assert at.selectbox(key="compare_b_color").value == "lab"
+    share = float(metric(at, "Pixels in disagreement").removesuffix(" %"))
+    assert 0 < share < 100
+    assert -1 <= float(metric(at, "Adjusted Rand index")) <= 1
+
+
+def test_compare_same_settings_agree_everywhere(app):
+    # Main control: B's colour. With A == B the runs are identical: 0 % disagreement, ARI 1.
+    at = open_page(app, COMPARE)
+    at.selectbox(key="compare_b_color").set_value("rgb").run()
+    assert metric(at, "Pixels in disagreement") == "0.0 %"
+    assert metric(at, "Adjusted Rand index") == "1.000"
+
+
+def test_compare_feature_choices_table(app):
+    at = open_page(app, COMPARE)
+    table = at.table[0].value
+    assert list(table["features"]) == ["Colour only", "Position only",
+                                       "Colour + weighted position"]
+    # Position alone tiles the picture: k compact regions; colour alone fragments it.
+    regions = dict(zip(table["features"], table["connected regions"]))
+    assert regions["Position only"] <= 2 * at.slider(key="k").value
+    assert regions["Colour only"] > regions["Colour + weighted position"] > regions["Position only"]
+    assert any("not comparable" in c.value for c in at.main.caption)
+
+
+def test_compare_sweep_counts_regions_with_the_band_shaded(app):
+    at = open_page(app, COMPARE)
+    spec = plotly_spec(at, "compare_sweep_chart")
+    assert spec["data"][0]["x"] == [0.0, 0.1, 0.3, 0.5, 1.0, 2.0]
+    counts = spec["data"][0]["y"]
+    assert counts[0] > counts[-1]  # position joins the colour specks
+    band = spec["layout"]["shapes"][0]
+    assert (band["x0"], band["x1"]) == (0.1, 0.5)
+
+
+def test_compare_preset_and_try_this_set_a_and_b(app):
+    at = open_page(app, COMPARE)
+    at.button(key="compare_preset_1").click().run()  # position weight 0 vs 1
+    assert at.slider(key="compare_a_position_weight").value == 0.0
+    assert at.slider(key="compare_b_position_weight").value == 1.0
+    at.button(key="compare_try_this").click().run()
+    assert not at.exception
+    assert at.session_state["sample"] == "shapes"
+    assert at.slider(key="compare_b_k").value == 6
