@@ -11,8 +11,9 @@ function                  cache key
 ``photo_png``             image digest
 ``overlay_png``           image digest, SegmentParams, alpha, DisplaySettings
 ``iteration_overlay_png`` image digest, SegmentParams, iteration, alpha, DisplaySettings
-``step_png``              image digest, SegmentParams, half-step, highlight,
-                          DisplaySettings
+``step_png``,             image digest, SegmentParams, half-step, highlight,
+``step_jpeg``             DisplaySettings, format
+``overlay_jpeg``          as ``overlay_png``, format
 ``feature_space_svg``     image digest, SegmentParams, half-step, palette, text size
                           (the features themselves: digest, SegmentParams)
 ``truth_scores``,         image digest, SegmentParams (sample key)
@@ -47,11 +48,13 @@ some thirty students share one server.
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
+from PIL import Image
 
 from segmentation import (
     FeatureMatrix,
@@ -77,6 +80,9 @@ from .state import WorkingImage, image_digest
 __all__ = [
     "ANIMATION_ALPHA",
     "DEFAULT_ALPHA",
+    "encode_jpeg",
+    "overlay_jpeg",
+    "step_jpeg",
     "SETTINGS_ERRORS",
     "UploadResult",
     "boundaries_png",
@@ -229,15 +235,36 @@ def photo_png(image: WorkingImage) -> bytes:
     return _photo_png(image.digest, image.image)
 
 
+def encode_jpeg(picture: np.ndarray) -> bytes:
+    """A picture to look at (not to measure) as JPEG: quality 92, no chroma subsampling.
+
+    Four to six times smaller than PNG for a photo with segments over it, and
+    faster to encode; segment edges stay sharp at this quality. Downloads and
+    masks stay PNG, exact.
+    """
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(picture)).save(buffer, format="JPEG", quality=92,
+                                                        subsampling=0)
+    return buffer.getvalue()
+
+
 @st.cache_resource(show_spinner=False, **_RENDERS)
 def _overlay_png(digest: str, params: SegmentParams, alpha: float, iteration: int | None,
-                 display: DisplaySettings, _image: np.ndarray, _result: Segmentation) -> bytes:
+                 display: DisplaySettings, _image: np.ndarray, _result: Segmentation,
+                 jpeg: bool = False) -> bytes:
     labels = _result.labels if iteration is None else _result.labels_at(iteration)
     colors = visualize.segment_colors(_result.k, display.palette)  # same whatever the iteration
     picture = visualize.overlay(_image, labels, alpha, colors=colors)
     if display.numbers:
         picture = visualize.draw_segment_numbers(picture, labels)
-    return encode_png(picture)
+    return encode_jpeg(picture) if jpeg else encode_png(picture)
+
+
+def overlay_jpeg(image: WorkingImage, params: SegmentParams, result: Segmentation,
+                 alpha: float, display: DisplaySettings = DisplaySettings()) -> bytes:
+    """Final segments blended over the photo, as JPEG, for the screen (:func:`encode_jpeg`)."""
+    return _overlay_png(image.digest, params, round(float(alpha), 3), None, display,
+                        image.image, result, jpeg=True)
 
 
 def overlay_png(image: WorkingImage, params: SegmentParams, result: Segmentation,
@@ -257,7 +284,8 @@ def iteration_overlay_png(image: WorkingImage, params: SegmentParams, result: Se
 
 @st.cache_resource(show_spinner=False, **_RENDERS)
 def _step_png(digest: str, params: SegmentParams, step: int, highlight: bool,
-              display: DisplaySettings, _image: np.ndarray, _result: Segmentation) -> bytes:
+              display: DisplaySettings, _image: np.ndarray, _result: Segmentation,
+              jpeg: bool = False) -> bytes:
     iteration, after_update = split_step(step)
     labels = _result.labels_at(iteration - 1 if after_update else iteration)  # (H, W)
     colors = visualize.segment_colors(_result.k, display.palette)
@@ -268,7 +296,14 @@ def _step_png(digest: str, params: SegmentParams, step: int, highlight: bool,
             picture = visualize.highlight_pixels(picture, changed)
     if display.numbers:
         picture = visualize.draw_segment_numbers(picture, labels)
-    return encode_png(picture)
+    return encode_jpeg(picture) if jpeg else encode_png(picture)
+
+
+def step_jpeg(image: WorkingImage, params: SegmentParams, result: Segmentation, step: int,
+              display: DisplaySettings = DisplaySettings(), highlight: bool = False) -> bytes:
+    """:func:`step_png` as JPEG, for the screen (:func:`encode_jpeg`)."""
+    return _step_png(image.digest, params, int(step), bool(highlight), display, image.image,
+                     result, jpeg=True)
 
 
 def step_png(image: WorkingImage, params: SegmentParams, result: Segmentation, step: int,
@@ -635,3 +670,25 @@ def _mask_png(what: tuple, _image: np.ndarray, _mask: np.ndarray) -> bytes:
 def highlight_png(image: WorkingImage, what: tuple, mask: np.ndarray) -> bytes:
     """The teaching image with the pixels of ``mask`` bright and the others darkened, as PNG."""
     return _mask_png((image.digest, *what), teaching_image(image), mask)
+
+
+@st.cache_resource(show_spinner=False, **_TEACHING)
+def _teaching_kmeans(digest: str, key: SegmentParams, k: int, init: str,
+                     _X: np.ndarray) -> KMeansState:
+    return kmeans(_X, k, init=init, seed=key.seed, max_iter=100, tol=1e-4)
+
+
+def teaching_kmeans(image: WorkingImage, params: SegmentParams, k: int) -> KMeansState:
+    """One k-means run (``params.init``, ``params.seed``) on the teaching features, k clusters."""
+    return _teaching_kmeans(image.digest, feature_key(params), k, params.init,
+                            teaching_features(image, params))
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _teaching_photo_png(digest: str, _small: np.ndarray) -> bytes:
+    return encode_png(_small)
+
+
+def teaching_photo_png(image: WorkingImage) -> bytes:
+    """:func:`teaching_image` as PNG."""
+    return _teaching_photo_png(image.digest, teaching_image(image))

@@ -1,8 +1,9 @@
 """Sections of a result page; each function renders, none computes.
 
-Pictures come as PNG bytes from :mod:`ui.cache` (exact colours; JPEG would
-smear the segment edges) and are passed to ``st.image`` with
-``output_format="PNG"`` and an ``alt`` text that says what the picture shows
+Pictures come as bytes from :mod:`ui.cache`: the two shown on a first visit
+(the step picture and the overlay) as JPEG at quality 92 without chroma
+subsampling, a fifth of the PNG's size; the others as PNG. ``st.image`` gets
+the matching ``output_format`` and an ``alt`` text that says what the picture shows
 (in Streamlit 1.67 a caption never becomes the alt text). Plotly charts get
 :data:`ui.figures.PLOTLY_CONFIG` (no toolbar); the first screen's charts are
 SVG pictures (:mod:`ui.svg`), so no chart library is downloaded unless the
@@ -203,8 +204,8 @@ def _step_picture(image: WorkingImage, params: SegmentParams, result: Segmentati
         caption = (f"Iteration {iteration}, assign: {state.n_changed:,} pixels joined a nearer "
                    f"centre{' (bright; the others are darkened)' if highlight else ''}.")
     marked = ", pixels that changed segment bright and the others darkened" if highlight else ""
-    st.image(cache.step_png(image, params, result, step, display, highlight),
-             caption=caption, output_format="PNG", width="stretch",
+    st.image(cache.step_jpeg(image, params, result, step, display, highlight),
+             caption=caption, output_format="JPEG", width="stretch",
              alt=f"The photo with the segments of {step_label(step)} painted over it{marked}: "
                  f"{segments_alt(result, shown, display.palette)}.")
 
@@ -315,8 +316,8 @@ def result_images(image: WorkingImage, params: SegmentParams, result: Segmentati
             alpha = st.slider("Overlay opacity", 0.0, 1.0, cache.DEFAULT_ALPHA, 0.05,
                               key="explore_opacity",
                               help="0 shows the photo, 1 the flat segment colours.")
-            st.image(cache.overlay_png(image, params, result, alpha, display),
-                     caption=f"Segments at {alpha:.0%} opacity", output_format="PNG",
+            st.image(cache.overlay_jpeg(image, params, result, alpha, display),
+                     caption=f"Segments at {alpha:.0%} opacity", output_format="JPEG",
                      alt=f"The photo with its {result.k} segments painted over it at "
                          f"{alpha:.0%} opacity: {segments_alt(result, palette=display.palette)}.")
     if edges_tab.open:
