@@ -64,11 +64,14 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.sync.client import connect
 
+from segmentation.params import COLOR_SPACES, K_RANGE
+from segmentation.samples import SAMPLES
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-SAMPLE_KEYS = ("astronaut", "coffee", "chelsea", "coins", "retina", "immunohistochemistry",
-               "cell", "hubble_deep_field", "rocket", "shapes", "cells", "stuck")
-COLORS = ("gray", "rgb", "hsv", "lab")  # "none" alone selects no feature: a warning, no result
+SAMPLE_KEYS = tuple(sample.key for sample in SAMPLES)
+# "none" alone selects no feature: a warning, no result.
+COLORS = tuple(color for color in COLOR_SPACES if color != "none")
 SAME_LINK = {"sample": "astronaut", "k": 5, "color": "lab"}
 K_KEY, OPACITY_KEY = "k", "explore_opacity"  # the two sliders moved (widget keys)
 FINISHED = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
@@ -90,14 +93,16 @@ class SessionResult:
 def session_links(n: int, case: str) -> list[dict]:
     """The query parameters of each session: distinct settings, or one shared link.
 
-    Distinct: session i gets sample i mod 12, colour (i + i // 12) mod 4 and
-    k = 2 + 5i mod 9, so no two of the first 48 sessions share all three.
+    Distinct: with S samples and C colour spaces, session i gets sample i mod S,
+    colour (i + i // S) mod C and k = 2 + 5i mod 9 (then one more for the
+    slider); with 12 samples and 4 colour spaces no two of the first 48
+    sessions share all three.
     """
     if case == "same":
         return [dict(SAME_LINK) for _ in range(n)]
     return [{"sample": SAMPLE_KEYS[i % len(SAMPLE_KEYS)],
              "color": COLORS[(i + i // len(SAMPLE_KEYS)) % len(COLORS)],
-             "k": 2 + (5 * i) % 9} for i in range(n)]
+             "k": K_RANGE[0] + (5 * i) % 9} for i in range(n)]
 
 
 class Student:
@@ -159,6 +164,7 @@ class Student:
     def wait_for_run(self) -> None:
         """Read ForwardMsgs until a script run finishes; record widgets, images, exceptions."""
         images = []
+        self.segment_rows = 0
         while True:
             remaining = self.deadline - time.monotonic()
             if remaining <= 0:
@@ -238,7 +244,7 @@ def run_student(base_url: str, link: dict, steps: int, barrier: threading.Barrie
         k = int(link["k"])
         if student.segment_rows != k:
             raise RuntimeError(f"first run: {student.segment_rows} segment rows, not k={k}")
-        moves = [(K_KEY, float(k + 1 if k < 12 else k - 1)), (OPACITY_KEY, 0.3)][:steps]
+        moves = [(K_KEY, float(k + 1 if k < K_RANGE[1] else k - 1)), (OPACITY_KEY, 0.3)][:steps]
         for key, value in moves:
             start = time.monotonic()
             student.move_slider(key, value)
@@ -324,22 +330,27 @@ class CaseReport:
         return sum(result.exceptions for result in self.results)
 
     def lines(self) -> list[str]:
+        """The report, one line per figure."""
         first = [r.first_result_s for r in self.results if r.first_result_s is not None]
         steps = [s for r in self.results for s in r.step_s]
         mb = [r.bytes_received / 1e6 for r in self.results]
-        replicas = sorted({r.replica for r in self.results if r.replica})
+
+        def timing(name: str, values: list[float]) -> str:
+            return (f"  {name:<13} p50 {percentile(values, 50):6.2f} s  "
+                    f"p95 {percentile(values, 95):6.2f} s  "
+                    f"max {max(values, default=float('nan')):6.2f} s  (n={len(values)})")
+
         out = [f"case {self.case}: {self.sessions} sessions at once, wall {self.wall_s:.1f} s",
-               f"  first result  p50 {percentile(first, 50):6.2f} s  p95 {percentile(first, 95):6.2f} s"
-               f"  max {max(first, default=float('nan')):6.2f} s  (n={len(first)})",
-               f"  per step      p50 {percentile(steps, 50):6.2f} s  p95 {percentile(steps, 95):6.2f} s"
-               f"  max {max(steps, default=float('nan')):6.2f} s  (n={len(steps)})",
+               timing("first result", first), timing("per step", steps),
                f"  bytes/session median {statistics.median(mb):.2f} MB, max {max(mb):.2f} MB",
                f"  errors {len(self.errors)}, exception elements {self.exceptions}"]
+        replicas = sorted({r.replica for r in self.results if r.replica})
         if replicas:
-            counts = {rep: sum(r.replica == rep for r in self.results) for rep in replicas}
-            out.append("  sessions per replica: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+            counts = (f"{rep} {sum(r.replica == rep for r in self.results)}" for rep in replicas)
+            out.append("  sessions per replica: " + ", ".join(counts))
         if self.peak_rss:
-            per_pid = ", ".join(f"pid {pid} {size / 2**20:.0f} MiB" for pid, size in self.peak_rss.items())
+            per_pid = ", ".join(f"pid {pid} {size / 2**20:.0f} MiB"
+                                for pid, size in self.peak_rss.items())
             out.append(f"  server peak RSS: {per_pid}; total at one instant "
                        f"{self.peak_rss_total / 2**20:.0f} MiB")
         out += [f"  error: {error}" for error in sorted(set(self.errors))[:5]]
