@@ -37,6 +37,8 @@ PAGES = {
                                 "url_path": "choosing_k"},
     "app_pages/compare.py": {"title": "Side by side", "icon": ":material/compare:",
                              "url_path": "compare"},
+    "app_pages/starts.py": {"title": "What the start does", "icon": ":material/casino:",
+                            "url_path": "starts"},
 }
 DEFAULT_PAGE = "app_pages/explore.py"  # served at the root URL
 

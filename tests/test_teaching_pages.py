@@ -155,3 +155,69 @@ def test_compare_preset_and_try_this_set_a_and_b(app):
     assert not at.exception
     assert at.session_state["sample"] == "shapes"
     assert at.slider(key="compare_b_k").value == 6
+
+
+# --------------------------------------------------------------------------- #
+# What the start does
+# --------------------------------------------------------------------------- #
+def test_starts_compares_the_two_kinds_of_start(app):
+    at = open_page(app, STARTS)
+    assert at.title[0].value == "What the start does"
+    spec = plotly_spec(at, "starts_chart")
+    boxes = [(t["name"], len(t["y"])) for t in spec["data"]]
+    assert boxes == [("k-means++", 20), ("random", 20)] * 2  # inertia, then iterations
+    # Stability numbers: pairwise ARI per kind, ARI to the three similar pictures.
+    assert len([m for m in at.metric if m.label == "Pairwise ARI, mean"]) == 2
+    similar = at.table[0].value
+    assert list(similar["similar picture"]) == ["noise", "brightness", "shift"]
+    assert all(-1 <= value <= 1 for value in similar["ARI with the original"])
+
+
+def test_starts_number_of_seeds_is_the_main_control(app):
+    at = open_page(app, STARTS)
+    at.slider(key="starts_n_seeds").set_value(6).run()
+    assert not at.exception
+    assert [len(t["y"]) for t in plotly_spec(at, "starts_chart")["data"]] == [6] * 4
+
+
+def test_starts_stuck_example_separates_the_two_starts(app):
+    # The balloons at k = 8: k-means++ nearly always reaches the best minimum, random never.
+    at = open_page(app, STARTS)
+    at.button(key="starts_load_stuck").click().run()
+    assert not at.exception
+    assert at.session_state["sample"] == "stuck" and at.slider(key="k").value == 8
+    good = [float(m.value.removesuffix("%")) for m in at.metric
+            if m.label == "Runs within 1 % of the best"]
+    assert good[0] >= 80 and good[1] <= 20
+
+
+def test_starts_kmeanspp_picks_step_by_step(app):
+    at = open_page(app, STARTS)
+    at.slider(key="starts_pick_step").set_value(3).run()
+    spec = plotly_spec(at, "starts_picks_chart")
+    picks = [t for t in spec["data"] if t.get("name") == "picked pixels"]
+    assert [len(t["x"]) for t in picks] == [3, 3]  # on the photo and on the heat map
+
+
+def test_starts_run_from_the_students_picks(app):
+    at = open_page(app, STARTS)
+    assert at.button(key="starts_run_picks").disabled  # nothing picked yet
+    digest = at.session_state["current_image"].digest
+    at.session_state["_starts_picks"] = (digest, [(20, 30), (100, 80), (140, 10)])
+    at.run()
+    assert not at.exception
+    assert not at.button(key="starts_run_picks").disabled
+    assert float(metric(at, "Your inertia")) > 0
+    assert metric(at, "k-means++ (seed 0), k = 3")
+    canvas = plotly_spec(at, "starts_pick_canvas")
+    assert trace(canvas, "picked pixels")["x"] == [30, 80, 10]
+    at.button(key="starts_clear_picks").click().run()
+    assert at.button(key="starts_run_picks").disabled
+
+
+def test_starts_picks_of_another_picture_are_forgotten(app):
+    at = open_page(app, STARTS)
+    at.session_state["_starts_picks"] = ("another picture", [(500, 500), (0, 0)])
+    at.run()
+    assert not at.exception
+    assert at.button(key="starts_run_picks").disabled
