@@ -686,3 +686,15 @@ def test_results_do_not_depend_on_the_number_of_threads(image_features, monkeypa
         np.testing.assert_array_equal(a.centers, b.centers)
         assert a.inertia == b.inertia
     assert len(runs[0]) == len(runs[1])
+
+
+def test_kmeans_plusplus_fallback_skips_chosen_and_zero_weight_rows():
+    # 0, 1e-30 and 2e-30 are within float32 noise of each other: once 0 (or
+    # 2e-30) and 1 are chosen no potential is left, and the third centre is
+    # drawn among the rows not chosen yet with positive weight: never a
+    # chosen row again, never the weight-0 row 1e-30.
+    X = [[0.0], [1e-30], [2e-30], [1.0]]
+    weights = [1.0, 0.0, 1.0, 1.0]
+    for seed in range(6):
+        centers = kmeans_plusplus(X, 3, seed=seed, sample_weight=weights)
+        assert sorted(centers.ravel().tolist()) == [0.0, 2e-30, 1.0]
