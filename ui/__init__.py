@@ -14,7 +14,9 @@ One idea per module; pages import these and stay thin:
 ``ui.display``        palette, segment numbers, presentation mode (sidebar)
 ``ui.controls``       k and the features (beside the picture), initialisation
                       and stopping (sidebar), bound to the URL
-``ui.figures``        Plotly figures (no Streamlit)
+``ui.figures``        Plotly figures (no Streamlit): the on-demand animation
+``ui.svg``            the first screen's charts as SVG (no Streamlit, no
+                      JavaScript bundle): inertia curve, feature space
 ``ui.tables``         the statistics table as a DataFrame (no Streamlit)
 ``ui.views``          page sections: the first screen (a fragment), metrics,
                       pictures, ground truth, table, link
