@@ -81,7 +81,7 @@ shared = controls.segmentation_controls()  # shared k and features, in the sideb
 
 st.title("Side by side")
 lesson_intro("Two runs on the same picture can look alike and still disagree on many pixels: "
-             "after pairing their segments, the red-free view below shows exactly where. "
+             "after pairing their segments, the disagreement view below shows exactly where. "
              "Then compare the lesson's three feature choices by numbers: colour alone "
              "fragments the picture into many small regions, position makes regions coherent "
              "but can merge same-coloured objects or cut big ones.")

@@ -17,8 +17,9 @@ from ui import cache, controls
 from ui.display import display_settings
 from ui.figures import PLOTLY_CONFIG
 from ui.state import current_image
-from ui.teaching import ProgressBar, apply_settings, lesson_intro, try_this, working_size_note
-from ui.teaching_figures import heat_png, pick_canvas_figure, picks_figure, starts_figure
+from ui.teaching import (ProgressBar, add_clicked_pixels, apply_settings, lesson_intro, try_this,
+                         working_size_note)
+from ui.teaching_figures import GRID_TRACE, heat_png, pick_canvas_figure, picks_figure, starts_figure
 
 PICKS_KEY = "_starts_picks"  # (image digest, [(row, col), ...]): the pixels clicked, in order
 CANVAS_KEY = "starts_pick_canvas"
@@ -37,13 +38,8 @@ def current_picks(digest: str) -> list[tuple[int, int]]:
 def add_pick(digest: str) -> None:
     """on_select callback of the canvas: append the clicked grid point to the picks."""
     points = st.session_state[CANVAS_KEY].selection.points
-    picks = current_picks(digest)
-    for point in points:
-        if point.get("curve_number") != 1:  # only the clickable grid
-            continue
-        pixel = (int(point["y"]), int(point["x"]))
-        if pixel not in picks and len(picks) < MAX_PICKS:
-            picks.append(pixel)
+    picks = add_clicked_pixels(current_picks(digest), points, curve_number=GRID_TRACE,
+                               max_picks=MAX_PICKS)
     st.session_state[PICKS_KEY] = (digest, picks)
 
 

@@ -11,7 +11,7 @@ Widgets keep the page's ``url_path`` prefix in their keys (see :mod:`ui`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import streamlit as st
 # Streamlit records every element a cached function draws, to replay it on a
@@ -24,7 +24,8 @@ from segmentation.samples import get_sample
 
 from .state import WorkingImage
 
-__all__ = ["ProgressBar", "apply_settings", "lesson_intro", "try_this", "working_size_note"]
+__all__ = ["ProgressBar", "add_clicked_pixels", "apply_settings", "lesson_intro", "try_this",
+           "working_size_note"]
 
 
 def lesson_intro(text: str) -> None:
@@ -96,3 +97,30 @@ def try_this(prompt: str, settings: Mapping[str, object], *, key: str,
     described = ", ".join(f"{name} = {value}" for name, value in settings.items())
     st.button(label, key=key, icon=":material/science:", on_click=apply_settings,
               args=(dict(settings),), help=f"Sets {described}.")
+
+
+def add_clicked_pixels(picks: Sequence[tuple[int, int]], points: Sequence[Mapping],
+                       *, curve_number: int, max_picks: int) -> list[tuple[int, int]]:
+    """The picks after a click: the (row, col) of each newly selected point appended.
+
+    ``points`` are the selected points of ``st.plotly_chart(on_select=...)``
+    (dicts with ``curve_number``, ``x`` = column and ``y`` = row); only those of
+    trace ``curve_number`` count. A pixel already picked is not added twice, and
+    no more than ``max_picks`` are kept.
+
+    Examples
+    --------
+    >>> add_clicked_pixels([(1, 2)], [{"curve_number": 1, "x": 5, "y": 3},
+    ...                               {"curve_number": 1, "x": 2, "y": 1},
+    ...                               {"curve_number": 0, "x": 0, "y": 0}],
+    ...                    curve_number=1, max_picks=3)
+    [(1, 2), (3, 5)]
+    """
+    picks = list(picks)
+    for point in points:
+        if point.get("curve_number") != curve_number:
+            continue
+        pixel = (int(point["y"]), int(point["x"]))
+        if pixel not in picks and len(picks) < max_picks:
+            picks.append(pixel)
+    return picks

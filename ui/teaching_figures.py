@@ -26,6 +26,7 @@ __all__ = [
     "BAND",
     "CHOICE_TRACE",
     "ELBOW_TRACE",
+    "GRID_TRACE",
     "INIT_COLORS",
     "PICKS_TRACE",
     "criteria_figure",
@@ -43,6 +44,7 @@ INIT_COLORS = {"k-means++": BLUE, "random": ORANGE}
 BAND = (0.1, 0.5)
 # Trace names the tests and the pages look for.
 ELBOW_TRACE, CHOICE_TRACE, PICKS_TRACE = "suggested elbow", "your k", "picked pixels"
+GRID_TRACE = 1  # index of the clickable grid in pick_canvas_figure
 
 
 def _layout(figure: go.Figure, height: int, large: bool) -> go.Figure:
