@@ -698,3 +698,18 @@ def test_kmeans_plusplus_fallback_skips_chosen_and_zero_weight_rows():
     for seed in range(6):
         centers = kmeans_plusplus(X, 3, seed=seed, sample_weight=weights)
         assert sorted(centers.ravel().tolist()) == [0.0, 2e-30, 1.0]
+
+
+def test_kmeans_plusplus_checks_and_uses_n_local_trials():
+    # n_local_trials must be an integer >= 1, and it is used: 1 candidate per
+    # centre (plain k-means++) and 30 (greedy) choose differently for some seed.
+    # Centres come back as float64 even for integer X.
+    X = np.random.default_rng(0).integers(0, 100, size=(200, 2))
+    with pytest.raises(ValueError, match="^n_local_trials=0"):
+        kmeans_plusplus(X, 3, n_local_trials=0)
+    with pytest.raises(TypeError, match="^n_local_trials=2.5"):
+        kmeans_plusplus(X, 3, n_local_trials=2.5)
+    assert kmeans_plusplus(X, 3, seed=0).dtype == np.float64
+    assert any(not np.array_equal(kmeans_plusplus(X, 3, seed=seed, n_local_trials=1),
+                                  kmeans_plusplus(X, 3, seed=seed, n_local_trials=30))
+               for seed in range(5))
