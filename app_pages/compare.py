@@ -141,7 +141,7 @@ for side, column in zip(SIDES, columns):
                      "over it.")
         inertias = [state.inertia for state in result.states]
         st.image(inertia_svg(inertias, len(inertias) - 1, large_text=display.present),
-                 width="stretch",
+                 width=320,
                  alt=f"Inertia of {side.upper()} over {result.n_iter} iterations, from "
                      f"{inertias[0]:.4g} to {inertias[-1]:.4g}.")
         run_numbers(result, params)

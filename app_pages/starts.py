@@ -23,6 +23,7 @@ from ui.teaching_figures import GRID_TRACE, heat_png, pick_canvas_figure, picks_
 
 PICKS_KEY = "_starts_picks"  # (image digest, [(row, col), ...]): the pixels clicked, in order
 CANVAS_KEY = "starts_pick_canvas"
+RAN_KEY = "_starts_ran_picks"  # (image digest, picks) of the last "Run from my picks"
 MAX_PICKS = 12
 GOOD_TOLERANCE = 0.01  # a run is "good" within 1 % of the best inertia found
 STUCK = {"sample": "stuck", "k": 8, "color": "rgb", "position": False, "texture": False,
@@ -46,6 +47,11 @@ def add_pick(digest: str) -> None:
 def clear_picks() -> None:
     """Button callback: forget the picks."""
     st.session_state[PICKS_KEY] = ("", [])
+
+
+def run_picks(digest: str) -> None:
+    """Button callback: run k-means from the current picks (shown until they change)."""
+    st.session_state[RAN_KEY] = (digest, tuple(current_picks(digest)))
 
 
 image = current_image()
@@ -154,11 +160,11 @@ st.plotly_chart(picks_figure(cache.teaching_photo_png(image), heat, picked,
                 key="starts_picks_chart", config=PLOTLY_CONFIG,
                 alt=f"Left: the photo with k-means++ picks 1 to {pick} numbered. Right: the "
                     f"probability each pixel had of being pick {pick}, bright where likely.")
+earlier = "pick 1" if pick == 2 else f"picks 1 to {pick - 1}"
 st.caption(f"Pick {pick} was drawn from the distribution on the right"
            + (" (uniform: every pixel is equally likely)." if pick == 1 else
-              ": pixels far, in feature space, from picks 1 to "
-              f"{pick - 1} are bright (probability ∝ D²; colour ∝ √probability), pixels like "
-              "them are dark.")
+              f": pixels far, in feature space, from {earlier} are bright (probability ∝ D²; "
+              f"colour ∝ √probability), pixels like {earlier} are dark.")
            + " The greedy k-means++ that k-means really uses draws a few candidates per pick "
              "and keeps the best; these are the picks of the original algorithm.")
 
@@ -178,14 +184,16 @@ with canvas_col:
                     config=PLOTLY_CONFIG,
                     alt=f"The photo; {len(picks)} pixels picked as starting centres, numbered.")
     with st.container(horizontal=True, gap="small"):
-        run_clicked = st.button("Run from my picks", key="starts_run_picks", type="primary",
-                                disabled=len(picks) < 2, icon=":material/play_arrow:",
-                                help="Needs at least 2 picks.")
+        st.button("Run from my picks", key="starts_run_picks", type="primary",
+                  disabled=len(picks) < 2, icon=":material/play_arrow:", on_click=run_picks,
+                  args=(image.digest,), help="Needs at least 2 picks.")
         st.button("Clear my picks", key="starts_clear_picks", on_click=clear_picks,
                   disabled=not picks)
 with result_col:
     if len(picks) < 2:
         st.info(f"{len(picks)} pixel(s) picked: pick at least 2.")
+    elif st.session_state.get(RAN_KEY) != (image.digest, tuple(picks)):
+        st.info(f"{len(picks)} pixels picked: press **Run from my picks**.")
     else:
         features = cache.teaching_features(image, params)
         rows = [row * width + col for row, col in picks]
@@ -202,9 +210,11 @@ with result_col:
                      width="stretch",
                      alt=f"The picture in {len(picks)} flat segment colours, from your starts.")
             first, second = st.columns(2)
+            change = 100 * (mine.inertia / plus.inertia - 1)
             first.metric("Your inertia", f"{mine.inertia:.5g}",
-                         delta=f"{100 * (mine.inertia / plus.inertia - 1):+.1f} % vs k-means++",
-                         delta_color="inverse")
+                         delta=(f"{change:+.1f} % vs k-means++" if abs(change) >= 0.05
+                                else "same as k-means++"),
+                         delta_color="inverse" if abs(change) >= 0.05 else "off")
             second.metric(f"k-means++ (seed {params.seed}), k = {len(picks)}",
                           f"{plus.inertia:.5g}")
             first.metric("Your iterations", mine.iteration)

@@ -207,6 +207,8 @@ def test_starts_run_from_the_students_picks(app):
     at.run()
     assert not at.exception
     assert not at.button(key="starts_run_picks").disabled
+    assert not [m for m in at.metric if m.label == "Your inertia"]  # not run yet
+    at.button(key="starts_run_picks").click().run()
     assert float(metric(at, "Your inertia")) > 0
     assert metric(at, "k-means++ (seed 0), k = 3")
     canvas = plotly_spec(at, "starts_pick_canvas")

@@ -48,9 +48,10 @@ GRID_TRACE = 1  # index of the clickable grid in pick_canvas_figure
 
 
 def _layout(figure: go.Figure, height: int, large: bool) -> go.Figure:
-    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    # Legend above the plot: below it, it would collide with the x-axis title.
+    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 70, "b": 10},
                          plot_bgcolor="white",
-                         legend={"orientation": "h", "y": -0.25, "x": 0})
+                         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
     figure.update_xaxes(showgrid=False)
     figure.update_yaxes(showgrid=True, gridcolor="#E6E6EA")
     return _accessible_text(figure, large=large)
@@ -176,7 +177,8 @@ def criteria_figure(ks: Sequence[int], silhouettes: Sequence[float],
                          secondary_y=right)
     if current_k in ks:
         figure.add_vline(x=current_k, line={"color": GREY, "dash": "dot"})
-    figure.update_xaxes(title_text="number of segments k", dtick=1)
+    figure.update_xaxes(title_text="number of segments k", dtick=1,
+                        range=[ks[0] - 0.5, ks[-1] + 0.5] if ks else None)
     figure.update_yaxes(title_text="silhouette (higher is better)", secondary_y=False)
     figure.update_yaxes(title_text="Calinski–Harabasz", secondary_y=True, showgrid=False)
     return _layout(figure, 330, large_text)
@@ -190,8 +192,8 @@ def sweep_figure(weights: Sequence[float], region_counts: Sequence[int], *,
     --------
     >>> figure = sweep_figure([0, 0.5, 1], [900, 40, 12])
     >>> shape = figure.layout.shapes[0]
-    >>> (shape.x0, shape.x1), figure.layout.yaxis.type
-    ((0.1, 0.5), 'log')
+    >>> (shape.x0, shape.x1), figure.layout.yaxis.rangemode
+    ((0.1, 0.5), 'tozero')
     """
     figure = go.Figure(go.Scatter(
         x=list(weights), y=list(region_counts), mode="lines+markers", name="connected regions",
@@ -200,7 +202,7 @@ def sweep_figure(weights: Sequence[float], region_counts: Sequence[int], *,
     figure.add_vrect(x0=band[0], x1=band[1], fillcolor=GREEN, opacity=0.15, line_width=0,
                      annotation_text="recommended", annotation_position="top left")
     figure.update_xaxes(title_text="position weight")
-    figure.update_yaxes(title_text="connected regions (log scale)", type="log")
+    figure.update_yaxes(title_text="connected regions", rangemode="tozero")
     return _layout(figure, 300, large_text)
 
 
