@@ -567,6 +567,16 @@ def _executor() -> ThreadPoolExecutor:
     return _EXECUTOR
 
 
+def _forget_executor() -> None:
+    """In a forked child the pool's threads do not exist: start a new pool there."""
+    global _EXECUTOR
+    _EXECUTOR = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_executor)
+
+
 def _lloyd_hamerly(data: _Data, centers, max_iter, shift_threshold) -> Iterator[KMeansState]:
     """Lloyd's loop with bounds that skip the distances that cannot matter (see _Bounds)."""
     # Labels as intp inside the loop: NumPy gathers with intp indices several

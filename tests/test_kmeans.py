@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -285,7 +287,10 @@ def test_matches_scikit_learn_lloyd(image_features, k):
     ours = kmeans(image_features, k, init=init, tol=1e-4)
     theirs = KMeans(n_clusters=k, init=init, n_init=1, algorithm="lloyd", tol=1e-4,
                     max_iter=100).fit(image_features)
-    assert np.mean(ours.labels == theirs.labels_) == 1.0
+    # Identical labels, but for at most 2 of 16384 pixels: near-ties at float32
+    # resolution, which scikit-learn itself decides differently with 1 or 2
+    # OpenMP threads (ours are exact and do not depend on threads).
+    assert np.count_nonzero(ours.labels != theirs.labels_) <= 2
     np.testing.assert_allclose(ours.centers, theirs.cluster_centers_, atol=1e-5)
     assert ours.iteration == theirs.n_iter_  # tol > 0: the same stopping iteration
     # scikit-learn sums float32 distances in float32; ours are exact to 1e-10
@@ -713,3 +718,26 @@ def test_kmeans_plusplus_checks_and_uses_n_local_trials():
     assert any(not np.array_equal(kmeans_plusplus(X, 3, seed=seed, n_local_trials=1),
                                   kmeans_plusplus(X, 3, seed=seed, n_local_trials=30))
                for seed in range(5))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_kmeans_runs_in_a_forked_child_after_the_parent_used_threads():
+    # The block threads of the parent do not exist in a fork; the child must
+    # start its own pool instead of waiting forever on the parent's.
+    X = np.random.default_rng(0).random((5000, 3))
+    monkeypatch_chunk = kmeans_module._CHUNK
+    kmeans_module._CHUNK = 512  # many blocks, so the pool is used
+    try:
+        kmeans(X, 3, seed=0)
+        pid = os.fork()
+        if pid == 0:  # the child: exit 0 only if k-means finishes
+            signal.alarm(20)
+            try:
+                kmeans(X, 3, seed=0)
+                os._exit(0)
+            except BaseException:
+                os._exit(1)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        kmeans_module._CHUNK = monkeypatch_chunk
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
