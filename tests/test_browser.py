@@ -291,3 +291,44 @@ def test_every_image_has_alt_text(app_page):
                if not (image["alt"] or "").strip()]
     assert missing == [], f"images without alt text: {missing}"
     expect_no_exception(page)
+
+
+def test_teaching_pages_through_the_navigation_and_by_link(app_page, streamlit_server,
+                                                          wait_for_app):
+    """Choosing k, Side by side and What the start does: reached from the sidebar's
+    navigation and by their own address, each shows its title and its numbers without an
+    exception; on the last, two clicks on the picture pick two starting centres, and k-means
+    runs from them."""
+    page = app_page
+    slow = 240_000  # a cold teaching page runs k-means 11 to 44 times on a busy machine
+    pages = [("Choosing k", "choosing_k", "Suggested elbow"),
+             ("Side by side", "compare", "Pixels in disagreement"),
+             ("What the start does", "starts", "Pairwise ARI, mean")]
+    for title, _, number in pages:
+        page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+        wait_for_app(page, timeout=slow)
+        expect(page.locator(MAIN).get_by_role("heading", name=title, level=1)).to_be_visible(
+            timeout=slow)
+        expect(page.locator(MAIN).get_by_text(number).first).to_be_visible(timeout=slow)
+        expect_no_exception(page)
+    for title, url_path, number in pages:
+        page.goto(f"{streamlit_server}/{url_path}", wait_until="domcontentloaded")
+        wait_for_app(page, timeout=slow)
+        expect(page.locator(MAIN).get_by_role("heading", name=title, level=1)).to_be_visible(
+            timeout=slow)
+        expect(page.locator(MAIN).get_by_text(number).first).to_be_visible(timeout=slow)
+        expect_no_exception(page)
+    # Still on What the start does: pick two pixels on the picture, then run from them.
+    canvas = page.locator(".st-key-starts_pick_canvas .nsewdrag").first
+    canvas.scroll_into_view_if_needed()
+    for step, (fx, fy) in enumerate([(0.25, 0.25), (0.75, 0.75)], start=1):
+        box = canvas.bounding_box()
+        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        wait_for_app(page, timeout=slow)
+        expect(page.locator(MAIN).get_by_text(re.compile(rf"^{step} pixel"))).to_be_visible(
+            timeout=slow)
+    page.get_by_role("button", name="Run from my picks").click()
+    wait_for_app(page, timeout=slow)
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="Your inertia")).to_be_visible(
+        timeout=slow)
+    expect_no_exception(page)
