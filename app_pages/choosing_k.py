@@ -15,7 +15,8 @@ from ui import cache, controls
 from ui.display import display_settings
 from ui.figures import PLOTLY_CONFIG
 from ui.state import current_image
-from ui.teaching import ProgressBar, lesson_intro, try_this, working_size_note
+from ui.teaching import (ProgressBar, keep_shared_settings, lesson_intro, try_this,
+                         working_size_note)
 from ui.teaching_figures import criteria_figure, elbow_figure
 
 EXPLORE = "app_pages/explore.py"
@@ -32,6 +33,7 @@ def open_in_explore(k: int) -> None:
 if st.session_state.pop(_OPEN_KEY, False):
     st.switch_page(EXPLORE)
 
+keep_shared_settings()  # k and the features as the previous page left them
 image = current_image()
 display = display_settings()
 params = controls.segmentation_controls()  # shared k and features, in the sidebar
@@ -54,8 +56,13 @@ except cache.SETTINGS_ERRORS as err:
     st.stop()
 finally:
     bar.done()
-suggestion = curve.suggestion()
 ks = list(curve.ks)
+if len(ks) < 3 or not curve.inertias[0] > curve.inertias[-1]:
+    st.warning(f"This picture has only {ks[-1]} different pixels (in these features): an elbow "
+               "needs a curve over at least 3 values of k. Try another picture or add "
+               "features.", icon="⚠️")
+    st.stop()
+suggestion = curve.suggestion()
 best_sil = ks[int(pd.Series(curve.silhouettes).idxmax())]
 best_ch = ks[int(pd.Series(curve.calinski_harabasz).idxmax())]
 
@@ -74,7 +81,7 @@ with inertia_col:
                                  large_text=display.present),
                     key="choosing_k_elbow_chart", config=PLOTLY_CONFIG,
                     alt=f"Line chart: inertia falls from {curve.inertias[0]:.4g} at k = 2 to "
-                        f"{curve.inertias[-1]:.4g} at k = 12; the dashed chord joins the two "
+                        f"{curve.inertias[-1]:.4g} at k = {ks[-1]}; the dashed chord joins the two "
                         f"ends; the suggested elbow, farthest below it, is k = {suggestion.k}.")
     st.caption("Inertia: best of the runs for each k. Its units depend on the features, so it "
                "only compares values of k on the same features.")
@@ -90,8 +97,8 @@ with criteria_col:
 
 with st.expander("How the elbow is found (the numbers)"):
     st.markdown(
-        "1. Scale both axes to [0, 1]: *x* = (k − 2) / 10, and *y* = 1 for the inertia at k = 2, "
-        "0 for the inertia at k = 12.\n"
+        f"1. Scale both axes to [0, 1]: *x* = (k − 2) / {ks[-1] - 2}, and *y* = 1 for the "
+        f"inertia at k = 2, 0 for the inertia at k = {ks[-1]}.\n"
         "2. The **chord** joins the first and the last point: on it, *x* + *y* = 1.\n"
         "3. A point's distance below the chord is (1 − *x* − *y*) / √2. The elbow is the k where "
         f"it is largest: here **k = {suggestion.k}**, at distance "

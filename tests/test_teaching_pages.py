@@ -223,3 +223,47 @@ def test_starts_picks_of_another_picture_are_forgotten(app):
     at.run()
     assert not at.exception
     assert at.button(key="starts_run_picks").disabled
+
+
+# --------------------------------------------------------------------------- #
+# Uploads
+# --------------------------------------------------------------------------- #
+def png_bytes(picture: np.ndarray) -> bytes:
+    from segmentation import encode_png
+
+    return encode_png(picture)
+
+
+@pytest.fixture
+def photo_like_png() -> bytes:
+    """A 400 x 300 PNG: four coloured quadrants with noise, many different colours."""
+    rng = np.random.default_rng(0)
+    picture = np.empty((300, 400, 3), dtype=np.float32)
+    picture[:150, :200], picture[:150, 200:] = (200, 40, 40), (40, 160, 60)
+    picture[150:, :200], picture[150:, 200:] = (30, 60, 190), (230, 210, 60)
+    picture += rng.normal(0, 10, picture.shape)
+    return png_bytes(np.clip(picture, 0, 255).astype(np.uint8))
+
+
+def upload(at: AppTest, data: bytes) -> AppTest:
+    """Upload a PNG in the sidebar."""
+    at.radio(key="image_source").set_value("upload").run()
+    return at.file_uploader(key="upload").set_value(("picture.png", data, "image/png")).run()
+
+
+@pytest.mark.parametrize("page", [CHOOSING_K, COMPARE, STARTS])
+def test_teaching_pages_work_on_an_upload(app, photo_like_png, page):
+    at = open_page(upload(app, photo_like_png), page)
+    assert not at.main.warning
+    # 400 x 300 shrinks to 160 x 120 and the page says so.
+    assert any("160 x 120" in c.value for c in at.main.caption)
+
+
+def test_choosing_k_on_a_picture_of_three_flat_colours_explains_why_there_is_no_elbow(app):
+    # Three colours, colour only: k cannot go beyond 3, too few values of k for an elbow.
+    picture = np.zeros((60, 90, 3), dtype=np.uint8)
+    picture[:, 30:60], picture[:, 60:] = (255, 0, 0), (0, 0, 255)
+    at = upload(app, png_bytes(picture))
+    at.toggle(key="position").set_value(False).run()
+    at = open_page(at, CHOOSING_K)
+    assert "only 3 different pixels" in at.main.warning[0].value

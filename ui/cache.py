@@ -509,6 +509,7 @@ from segmentation.stability import (  # noqa: E402
 )
 
 _TEACHING = {"max_entries": 64, "ttl": 3600}  # small results: 160 px label images
+ELBOW_MAX_K = 12  # the elbow curve tries k = 2..12 (the app's k range)
 
 
 def feature_key(params: SegmentParams) -> SegmentParams:
@@ -553,15 +554,20 @@ def teaching_features(image: WorkingImage, params: SegmentParams) -> np.ndarray:
 
 @st.cache_resource(show_spinner=False, **_TEACHING)
 def _elbow(digest: str, key: SegmentParams, _X: np.ndarray, _progress) -> ElbowCurve:
-    return elbow_curve(_X, range(2, 13), n_init=3, seed=key.seed, progress=_progress)
+    # k stops at the number of different feature rows (a flat-colour drawing has few).
+    n_distinct = np.unique(_X, axis=0).shape[0]
+    last = max(2, min(ELBOW_MAX_K, n_distinct))  # one colour: k = 2 raises TooFewDistinctPoints
+    return elbow_curve(_X, range(2, last + 1), n_init=3, seed=key.seed, progress=_progress)
 
 
 def elbow(image: WorkingImage, params: SegmentParams, progress=None) -> ElbowCurve:
     """Inertia, silhouette and Calinski–Harabasz for k = 2..12 at teaching size.
 
     Keyed on the digest and the features (+ seed), never on k: the same curve
-    for every k a student tries. Raises as :func:`teaching_features`, and
-    ``TooFewDistinctPointsError`` if the picture has fewer than 12 colours.
+    for every k a student tries. k stops earlier, at the number of different
+    pixels (in features), on pictures with fewer than 12. Raises as
+    :func:`teaching_features`; ``TooFewDistinctPointsError`` if every pixel is
+    the same.
     """
     return _elbow(image.digest, feature_key(params), teaching_features(image, params), progress)
 

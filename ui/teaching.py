@@ -20,12 +20,29 @@ import streamlit as st
 # result. This flag (Streamlit 1.67) is what switches the recording on.
 from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_function
 
+from segmentation.params import CONTROL_DEFAULTS
 from segmentation.samples import get_sample
 
 from .state import WorkingImage
 
-__all__ = ["ProgressBar", "add_clicked_pixels", "apply_settings", "lesson_intro", "try_this",
-           "working_size_note"]
+__all__ = ["ProgressBar", "add_clicked_pixels", "apply_settings", "keep_shared_settings",
+           "lesson_intro", "try_this", "working_size_note"]
+
+
+def keep_shared_settings() -> None:
+    """Carry the shared run settings (k, features, start) over from the previous page.
+
+    Streamlit gives the widgets of each page their own identity (the page's
+    script hash is part of a widget's id), so the ``k`` slider of Explore and
+    the ``k`` slider of this page are different widgets, and on a change of
+    page the new one would start from its default. Re-assigning each value
+    before the widgets are drawn turns it into a plain session-state value,
+    which the new page's widget of the same key then takes (Streamlit's
+    documented way to keep widget values across pages). Call it first.
+    """
+    for key in CONTROL_DEFAULTS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def lesson_intro(text: str) -> None:
