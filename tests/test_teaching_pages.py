@@ -267,3 +267,14 @@ def test_choosing_k_on_a_picture_of_three_flat_colours_explains_why_there_is_no_
     at.toggle(key="position").set_value(False).run()
     at = open_page(at, CHOOSING_K)
     assert "only 3 different pixels" in at.main.warning[0].value
+
+
+def test_teaching_pages_keep_k_and_features_from_explore(app):
+    # Set on Explore, then open each teaching page: its first run uses the same k and features.
+    app.slider(key="k").set_value(7).run()
+    app.selectbox(key="color").set_value("lab").run()
+    at = open_page(app, CHOOSING_K)
+    assert metric(at, "Your k") == "k = 7"
+    assert at.slider(key="k").value == 7 and at.selectbox(key="color").value == "lab"
+    at = open_page(at, STARTS)
+    assert any(h.value == "20 runs each, k = 7" for h in at.subheader)
