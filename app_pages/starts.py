@@ -19,7 +19,7 @@ from ui.figures import PLOTLY_CONFIG
 from ui.state import current_image
 from ui.teaching import (ProgressBar, add_clicked_pixels, apply_settings, keep_shared_settings,
                          lesson_intro, try_this, working_size_note)
-from ui.teaching_figures import GRID_TRACE, heat_png, pick_canvas_figure, picks_figure, starts_figure
+from ui.teaching_figures import GRID_TRACE, pick_canvas_figure
 
 PICKS_KEY = "_starts_picks"  # (image digest, [(row, col), ...]): the pixels clicked, in order
 CANVAS_KEY = "starts_pick_canvas"
@@ -89,7 +89,7 @@ finally:
 st.subheader(f"{n_seeds} runs each, k = {params.k}")
 for init, column in zip(comparison.inits, st.columns(len(comparison.inits))):
     runs = comparison.runs_of(init)
-    stability = comparison.stability(init)
+    stability = cache.start_stability(image, params, n_seeds, init, comparison)
     with column:
         st.markdown(f"**{init}**")
         first, second = st.columns(2)
@@ -103,7 +103,8 @@ for init, column in zip(comparison.inits, st.columns(len(comparison.inits))):
                      help=f"Adjusted Rand index between every pair of the {len(runs)} runs "
                           f"({stability.n_pairs} pairs): 1 = the same segments every time.")
         second.metric("Pairwise ARI, lowest", f"{stability.min:.3f}")
-st.plotly_chart(starts_figure(comparison, large_text=display.present), key="starts_chart",
+st.plotly_chart(cache.starts_figure(image, params, n_seeds, comparison, display.present),
+                key="starts_chart",
                 config=PLOTLY_CONFIG,
                 alt="Box plots with every run as a dot: final inertia and iterations of the "
                     f"{n_seeds} k-means++ runs and the {n_seeds} random runs.")
@@ -150,14 +151,10 @@ st.caption(f"The run of the sidebar's settings ({params.init}, seed {params.seed
 # The k-means++ picks
 # --------------------------------------------------------------------------- #
 st.subheader("The k-means++ picks, step by step")
-steps = cache.kmeanspp_picks(image, params)
 pick = st.slider("Pick", 1, params.k, params.k if params.k < 2 else 2, key="starts_pick_step",
                  help="Pick 1 is a random pixel; every next pick is drawn with probability "
                       "proportional to D², its squared feature distance to the nearest pick.")
-picked = [divmod(row, width) for row in steps.rows[:pick]]
-heat = heat_png(steps.probabilities[pick - 1].reshape(height, width))
-st.plotly_chart(picks_figure(cache.teaching_photo_png(image), heat, picked,
-                             large_text=display.present),
+st.plotly_chart(cache.picks_figure(image, params, pick, display.present),
                 key="starts_picks_chart", config=PLOTLY_CONFIG,
                 alt=f"Left: the photo with k-means++ picks 1 to {pick} numbered. Right: the "
                     f"probability each pixel had of being pick {pick}, bright where likely.")

@@ -499,6 +499,8 @@ def convergence_gif(image: WorkingImage, params: SegmentParams, result: Segmenta
 # the page's progress bar while a result is computed for the first time.
 from segmentation.kmeans import KMeansState, kmeans  # noqa: E402
 from segmentation.choosing_k import ElbowCurve, elbow_curve, working_image  # noqa: E402
+
+from . import teaching_figures  # noqa: E402
 from segmentation.stability import (  # noqa: E402
     KMeansPlusPlusSteps,
     PerturbationStability,
@@ -698,3 +700,48 @@ def _teaching_photo_png(digest: str, _small: np.ndarray) -> bytes:
 def teaching_photo_png(image: WorkingImage) -> bytes:
     """:func:`teaching_image` as PNG."""
     return _teaching_photo_png(image.digest, teaching_image(image))
+
+
+@st.cache_resource(show_spinner=False, **_TEACHING)
+def _start_stability(digest: str, params: SegmentParams, n_seeds: int, init: str,
+                     _comparison: StartComparison):
+    return _comparison.stability(init)
+
+
+def start_stability(image: WorkingImage, params: SegmentParams, n_seeds: int, init: str,
+                    comparison: StartComparison):
+    """ARI between every pair of the runs of ``init`` in :func:`starts` (190 pairs for 20 seeds,
+    ~0.1 s: cached with it)."""
+    key = SegmentParams(**{**params.segment_kwargs(), "init": "k-means++"})
+    return _start_stability(image.digest, key, n_seeds, init, comparison)
+
+
+@st.cache_resource(show_spinner=False, **_FIGURES)
+def _starts_figure(digest: str, params: SegmentParams, n_seeds: int, large_text: bool,
+                   _comparison: StartComparison) -> go.Figure:
+    return teaching_figures.starts_figure(_comparison, large_text=large_text)
+
+
+def starts_figure(image: WorkingImage, params: SegmentParams, n_seeds: int,
+                  comparison: StartComparison, large_text: bool = False) -> go.Figure:
+    """The box plots of :func:`starts` (built once: Plotly figures take ~0.1 s to build)."""
+    key = SegmentParams(**{**params.segment_kwargs(), "init": "k-means++"})
+    return _starts_figure(image.digest, key, n_seeds, large_text, comparison)
+
+
+@st.cache_resource(show_spinner=False, **_FIGURES)
+def _picks_figure(digest: str, key: SegmentParams, k: int, pick: int, large_text: bool,
+                  _small: np.ndarray, _steps: KMeansPlusPlusSteps) -> go.Figure:
+    height, width = _small.shape[:2]
+    heat = teaching_figures.heat_png(_steps.probabilities[pick - 1].reshape(height, width))
+    picked = [divmod(row, width) for row in _steps.rows[:pick]]
+    return teaching_figures.picks_figure(encode_png(_small), heat, picked,
+                                         large_text=large_text)
+
+
+def picks_figure(image: WorkingImage, params: SegmentParams, pick: int,
+                 large_text: bool = False) -> go.Figure:
+    """Picks 1..``pick`` of :func:`kmeanspp_picks` on the photo, and the D² heat map of
+    pick ``pick`` (figures of ui/teaching_figures.py)."""
+    return _picks_figure(image.digest, feature_key(params), params.k, pick, large_text,
+                         teaching_image(image), kmeanspp_picks(image, params))

@@ -57,8 +57,8 @@ def _layout(figure: go.Figure, height: int, large: bool) -> go.Figure:
     return _accessible_text(figure, large=large)
 
 
-def elbow_figure(suggestion: ElbowSuggestion, inertias: Sequence[float], current_k: int | None = None,
-                 *, large_text: bool = False) -> go.Figure:
+def elbow_figure(suggestion: ElbowSuggestion, inertias: Sequence[float],
+                 current_k: int | None = None, *, large_text: bool = False) -> go.Figure:
     """Inertia against k, the chord from the first to the last point, and the elbow.
 
     The elbow is the point farthest below the chord (in scaled units, see
@@ -234,7 +234,8 @@ def starts_figure(comparison: StartComparison, *, large_text: bool = False) -> g
                 jitter=0.4, pointpos=0, marker={"color": INIT_COLORS.get(init, GREY), "size": 7},
                 line={"color": INIT_COLORS.get(init, GREY)}, showlegend=False,
                 customdata=[run.seed for run in runs],
-                hovertemplate=f"{init}, seed %{{customdata}}<br>{attribute} %{{y:.5g}}<extra></extra>"),
+                hovertemplate=(f"{init}, seed %{{customdata}}<br>{attribute} %{{y:.5g}}"
+                               "<extra></extra>")),
                 row=1, col=column)
     return _layout(figure, 320, large_text)
 
@@ -263,7 +264,8 @@ def heat_png(values: np.ndarray) -> bytes:
     return encode_png(np.round(rgb).astype(np.uint8))
 
 
-def _pixel_markers(pixels: Sequence[tuple[int, int]], name: str, color: str = "white") -> go.Scatter:
+def _pixel_markers(pixels: Sequence[tuple[int, int]], name: str,
+                   color: str = "white") -> go.Scatter:
     """Numbered markers at (row, col) pixels, for pictures drawn with image coordinates."""
     return go.Scatter(
         x=[col for _, col in pixels], y=[row for row, _ in pixels], mode="markers+text",
