@@ -17,7 +17,6 @@ from ui.figures import PLOTLY_CONFIG
 from ui.state import current_image
 from ui.teaching import (ProgressBar, keep_shared_settings, lesson_intro, try_this,
                          working_size_note)
-from ui.teaching_figures import criteria_figure, elbow_figure
 
 EXPLORE = "app_pages/explore.py"
 _OPEN_KEY = "_choosing_k_open"  # set by a mask's button: open Explore on the next run
@@ -75,10 +74,10 @@ ch_col.metric("Best Calinski–Harabasz", f"k = {best_ch}",
               help="Between-segment spread over within-segment spread, on every pixel.")
 your_col.metric("Your k", f"k = {params.k}", help="The shared k (sidebar).")
 
+inertia_figure, criteria_figure = cache.elbow_figures(image, params, curve, display.present)
 inertia_col, criteria_col = st.columns(2, gap="medium")
 with inertia_col:
-    st.plotly_chart(elbow_figure(suggestion, curve.inertias, params.k,
-                                 large_text=display.present),
+    st.plotly_chart(inertia_figure,
                     key="choosing_k_elbow_chart", config=PLOTLY_CONFIG,
                     alt=f"Line chart: inertia falls from {curve.inertias[0]:.4g} at k = 2 to "
                         f"{curve.inertias[-1]:.4g} at k = {ks[-1]}; the dashed chord joins the two "
@@ -86,8 +85,7 @@ with inertia_col:
     st.caption("Inertia: best of the runs for each k. Its units depend on the features, so it "
                "only compares values of k on the same features.")
 with criteria_col:
-    st.plotly_chart(criteria_figure(ks, curve.silhouettes, curve.calinski_harabasz, params.k,
-                                    large_text=display.present),
+    st.plotly_chart(criteria_figure,
                     key="choosing_k_criteria_chart", config=PLOTLY_CONFIG,
                     alt=f"Line chart of the silhouette (best at k = {best_sil}) and the "
                         f"Calinski–Harabasz index (best at k = {best_ch}) against k.")

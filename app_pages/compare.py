@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
-from segmentation.comparison import disagreement, region_summary
+from segmentation.comparison import region_summary
 from segmentation.params import COLOR_SPACES, INIT_CHOICES, K_RANGE, WEIGHT_RANGE, SegmentParams
 from ui import cache, controls
 from ui.display import display_settings
@@ -150,7 +150,7 @@ for side, column in zip(SIDES, columns):
 
 if len(results) == 2:
     (params_a, result_a), (params_b, result_b) = results["a"], results["b"]
-    where = disagreement(result_a.labels, result_b.labels)
+    where = cache.disagreement_of(image, params_a, params_b)
     picture_col, numbers_col = st.columns([3, 2], gap="medium")
     with picture_col:
         st.image(cache.highlight_png(image, ("compare_disagree", params_a, params_b), where.mask),

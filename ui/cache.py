@@ -500,6 +500,8 @@ def convergence_gif(image: WorkingImage, params: SegmentParams, result: Segmenta
 from segmentation.kmeans import KMeansState, kmeans  # noqa: E402
 from segmentation.choosing_k import ElbowCurve, elbow_curve, working_image  # noqa: E402
 
+from segmentation.comparison import disagreement  # noqa: E402
+
 from . import teaching_figures  # noqa: E402
 from segmentation.stability import (  # noqa: E402
     KMeansPlusPlusSteps,
@@ -745,3 +747,33 @@ def picks_figure(image: WorkingImage, params: SegmentParams, pick: int,
     pick ``pick`` (figures of ui/teaching_figures.py)."""
     return _picks_figure(image.digest, feature_key(params), params.k, pick, large_text,
                          teaching_image(image), kmeanspp_picks(image, params))
+
+
+@st.cache_resource(show_spinner=False, **_FIGURES)
+def _elbow_figures(digest: str, key: SegmentParams, current_k: int, large_text: bool,
+                   _curve: ElbowCurve) -> tuple[go.Figure, go.Figure]:
+    elbow = teaching_figures.elbow_figure(_curve.suggestion(), _curve.inertias, current_k,
+                                          large_text=large_text)
+    criteria = teaching_figures.criteria_figure(_curve.ks, _curve.silhouettes,
+                                                _curve.calinski_harabasz, current_k,
+                                                large_text=large_text)
+    return elbow, criteria
+
+
+def elbow_figures(image: WorkingImage, params: SegmentParams, curve: ElbowCurve,
+                  large_text: bool = False) -> tuple[go.Figure, go.Figure]:
+    """The inertia-with-elbow and the criteria figures of :func:`elbow`, ``params.k`` marked."""
+    return _elbow_figures(image.digest, feature_key(params), params.k, large_text, curve)
+
+
+@st.cache_resource(show_spinner=False, **_TEACHING)
+def _disagreement(digest: str, params_a: SegmentParams, params_b: SegmentParams,
+                  _labels_a: np.ndarray, _labels_b: np.ndarray):
+    return disagreement(_labels_a, _labels_b)
+
+
+def disagreement_of(image: WorkingImage, params_a: SegmentParams, params_b: SegmentParams):
+    """:func:`segmentation.comparison.disagreement` of the :func:`small_segmentation` of A and B."""
+    return _disagreement(image.digest, params_a, params_b,
+                         small_segmentation(image, params_a).labels,
+                         small_segmentation(image, params_b).labels)
