@@ -497,12 +497,9 @@ def convergence_gif(image: WorkingImage, params: SegmentParams, result: Segmenta
 # everything on the image digest + the parameters that matter: one student's
 # computation serves the whole class. `_progress` callbacks (not hashed) feed
 # the page's progress bar while a result is computed for the first time.
-from segmentation.kmeans import KMeansState, kmeans  # noqa: E402
 from segmentation.choosing_k import ElbowCurve, elbow_curve, working_image  # noqa: E402
-
 from segmentation.comparison import disagreement  # noqa: E402
-
-from . import teaching_figures  # noqa: E402
+from segmentation.kmeans import KMeansState, kmeans  # noqa: E402
 from segmentation.stability import (  # noqa: E402
     KMeansPlusPlusSteps,
     PerturbationStability,
@@ -511,6 +508,8 @@ from segmentation.stability import (  # noqa: E402
     kmeanspp_steps,
     stability_to_perturbations,
 )
+
+from . import teaching_figures  # noqa: E402
 
 _TEACHING = {"max_entries": 64, "ttl": 3600}  # small results: 160 px label images
 ELBOW_MAX_K = 12  # the elbow curve tries k = 2..12 (the app's k range)
