@@ -731,3 +731,21 @@ def test_page_own_widget_keys_carry_the_page_prefix(landed):
             for widget in landed.main.get(kind) if widget.key}
     assert keys, "no keyed widgets found"
     assert all(key in shared or key.startswith("explore_") for key in keys), keys
+
+
+@pytest.mark.parametrize("sample", [s.key for s in SAMPLES])
+def test_every_sample_is_segmented_on_the_page(app, sample):
+    # Each gallery image, opened by link, is segmented with the default k and
+    # its "try this" settings, with no exception and a full statistics table.
+    app.query_params["sample"] = sample
+    app.run()
+    assert not app.exception
+    assert app.selectbox(key="sample").value == sample
+    assert len(stats_rows(app)) == app.slider(key="k").value
+    try_this = next(b for b in app.sidebar.button if "Try this" in b.label)
+    try_this.click().run()
+    assert not app.exception
+    settings = get_sample(sample).try_this
+    if "k" in settings:
+        assert app.slider(key="k").value == settings["k"]
+    assert len(stats_rows(app)) == app.slider(key="k").value
