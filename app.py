@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from ui.display import display_sidebar, page_style, presentation_requested
 from ui.image_choice import image_sidebar
+from ui.teaching import keep_shared_settings
 
 # Streamlit runs every session's script in a thread of one process, and BLAS
 # (OpenBLAS under NumPy and SciPy) spreads each call over as many threads as
@@ -72,6 +73,7 @@ def main() -> None:
     image_sidebar()
     display = display_sidebar()
     page_style(display)
+    keep_shared_settings()  # k and the features follow the student from page to page
     page.run()
 
 

@@ -15,7 +15,7 @@ from ui import cache, controls
 from ui.display import display_settings
 from ui.figures import PLOTLY_CONFIG
 from ui.state import current_image
-from ui.teaching import (ProgressBar, keep_shared_settings, lesson_intro, try_this,
+from ui.teaching import (ProgressBar, lesson_intro, try_this,
                          working_size_note)
 
 EXPLORE = "app_pages/explore.py"
@@ -32,7 +32,6 @@ def open_in_explore(k: int) -> None:
 if st.session_state.pop(_OPEN_KEY, False):
     st.switch_page(EXPLORE)
 
-keep_shared_settings()  # k and the features as the previous page left them
 image = current_image()
 display = display_settings()
 params = controls.segmentation_controls()  # shared k and features, in the sidebar

@@ -21,7 +21,7 @@ from ui.display import display_settings
 from ui.figures import PLOTLY_CONFIG
 from ui.state import current_image
 from ui.svg import inertia_svg
-from ui.teaching import (ProgressBar, apply_settings, keep_shared_settings, lesson_intro,
+from ui.teaching import (ProgressBar, apply_settings, lesson_intro,
                          try_this, working_size_note)
 from ui.teaching_figures import BAND, sweep_figure
 
@@ -76,7 +76,6 @@ def run_numbers(result, params: SegmentParams) -> None:
                   help="Area-weighted 4π·area/perimeter² of the regions (π/4 ≈ 0.79 at best).")
 
 
-keep_shared_settings()  # k and the features as the previous page left them
 image = current_image()
 display = display_settings()
 shared = controls.segmentation_controls()  # shared k and features, in the sidebar

@@ -17,7 +17,7 @@ from ui import cache, controls
 from ui.display import display_settings
 from ui.figures import PLOTLY_CONFIG
 from ui.state import current_image
-from ui.teaching import (ProgressBar, add_clicked_pixels, apply_settings, keep_shared_settings,
+from ui.teaching import (ProgressBar, add_clicked_pixels, apply_settings,
                          lesson_intro, try_this, working_size_note)
 from ui.teaching_figures import GRID_TRACE, pick_canvas_figure
 
@@ -54,7 +54,6 @@ def run_picks(digest: str) -> None:
     st.session_state[RAN_KEY] = (digest, tuple(current_picks(digest)))
 
 
-keep_shared_settings()  # k and the features as the previous page left them
 image = current_image()
 display = display_settings()
 params = controls.segmentation_controls()  # shared k and features, in the sidebar

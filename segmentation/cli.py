@@ -38,7 +38,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 from ._validation import check_float, check_int
 from .export import DEFAULT_ALPHA, export_files
