@@ -18,6 +18,7 @@ visitor of a page's own URL would get that page alone, without this sidebar.
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
+from ui.controls import drop_invalid_link_values
 from ui.display import display_sidebar, page_style, presentation_requested
 from ui.image_choice import image_sidebar
 from ui.teaching import keep_shared_settings
@@ -70,6 +71,7 @@ def main() -> None:
     st.set_page_config(page_title="k-means segmentation", page_icon="🎨", layout="wide",
                        initial_sidebar_state="collapsed" if present else "auto")
     page = st.navigation(pages())
+    drop_invalid_link_values()  # a mangled link falls back to defaults, with a message
     image_sidebar()
     display = display_sidebar()
     page_style(display)

@@ -9,15 +9,14 @@ NaN, ``inf``, unicode, 10 000 characters, a repeated parameter. The property:
 * hard: no exception element on the page, and every widget holds a legal
   value; a value that is certainly invalid leaves the widget at its default;
 * hard: an unknown ``sample`` shows a warning naming it, and the default sample;
-* wanted: a visible warning/error names every parameter whose value was
-  dropped. Streamlit drops invalid bound values silently, so for the bound
-  widgets this part is marked xfail (non-strict) until ``ui/controls.py``
-  explains the fallback.
+* hard: a visible warning names every parameter whose value was dropped
+  (``ui.controls.drop_invalid_link_values``; Streamlit alone drops invalid
+  bound values silently).
 
-Known crash (xfail below, not filtered silently): ``?seed=`` or ``?max_iter=``
-with a value that parses to an infinite float (``inf``, ``-inf``, ``1e400``,
-400 digits) raises ``OverflowError: cannot convert float infinity to integer``
-in Streamlit's ``NumberInputSerde.deserialize``; the page shows an exception.
+``?seed=`` or ``?max_iter=`` with a value that parses to an infinite float
+(``inf``, ``-inf``, ``1e400``, 400 digits) used to raise ``OverflowError`` in
+Streamlit's ``NumberInputSerde.deserialize`` and show an exception; such
+values are now dropped before the number inputs exist.
 
 Runs: AppTest takes 1-3 s per run, so the Hypothesis test is small and
 derandomized (the same examples every run); ``FUZZ_LONG=1`` runs 10 times as
@@ -197,10 +196,8 @@ def check_falls_back(at: AppTest, query: dict) -> list[str]:
 
 
 def expect_explained(unexplained: list[str]) -> None:
-    """The wanted part: every dropped value explained. Not yet done by ui/controls.py."""
-    if unexplained:
-        pytest.xfail(f"ui/controls.py: no message for the dropped values of {unexplained} "
-                     "(Streamlit drops invalid bound query parameters silently)")
+    """Every dropped value is explained by a message naming it."""
+    assert not unexplained, f"no message for the dropped values of {unexplained}"
 
 
 # --------------------------------------------------------------------------- #
@@ -226,9 +223,6 @@ CRASHING = [("seed", "inf"), ("seed", "1e400"), ("seed", "9" * 400), ("max_iter"
 
 
 @time_limit(120)
-@pytest.mark.xfail(strict=False, reason="Streamlit's NumberInputSerde.deserialize does "
-                   "int(float('inf')): OverflowError; ui/controls.py should drop such values "
-                   "from st.query_params before creating the number inputs")
 @pytest.mark.parametrize("key, value", CRASHING, ids=[f"{k}={v[:8]}" for k, v in CRASHING])
 def test_infinite_number_in_an_integer_input(key, value):
     # ?seed=inf and friends: must fall back like any other garbage.
@@ -247,15 +241,14 @@ GARBAGE = st.one_of(
 )
 
 
-QUERIES = st.dictionaries(st.sampled_from(PARAMS), GARBAGE, min_size=1, max_size=len(PARAMS)).filter(
-    lambda query: not any(crashes_streamlit(key, value) for key, value in query.items()))
+QUERIES = st.dictionaries(st.sampled_from(PARAMS), GARBAGE, min_size=1, max_size=len(PARAMS))
 
 
 @time_limit(300)
 def test_random_query_parameters():
-    # Any mix of parameters and values: legal widget values, no exception. The known
-    # crash is excluded here and tested above as xfail. The wanted messages are
-    # checked once at the end, so that a missing one does not make Hypothesis shrink.
+    # Any mix of parameters and values: legal widget values, no exception, and a
+    # message for every dropped value (checked once at the end, so that a missing
+    # one does not make Hypothesis shrink).
     unexplained: set[str] = set()
 
     @fuzz_settings(8)

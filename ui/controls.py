@@ -36,8 +36,10 @@ from segmentation.params import (
     WEIGHT_RANGE,
     SegmentParams,
 )
+from ui.state import MAX_SIDE_CHOICES
 
-__all__ = ["CONTROL_DEFAULTS", "RunOptions", "format_tol", "main_controls", "query_items",
+__all__ = ["CONTROL_DEFAULTS", "RunOptions", "drop_invalid_link_values", "format_tol",
+           "main_controls", "query_items",
            "query_string", "run_options", "segmentation_controls"]
 
 _BIND = "query-params"
@@ -69,6 +71,70 @@ class RunOptions:
     seed: int  # same seed, same start, same result
     max_iter: int  # iteration limit
     tol: float  # one of TOL_CHOICES
+
+
+def _link_value_is_valid(key: str, text: str) -> bool:
+    """Whether a query-parameter value is one the widget of ``key`` can show."""
+    if key in ("k", "seed", "max_iter"):
+        low, high = {"k": K_RANGE, "seed": SEED_RANGE, "max_iter": MAX_ITER_RANGE}[key]
+        try:
+            number = float(text)
+        except ValueError:
+            return False
+        return number.is_integer() and low <= number <= high  # also False for inf, nan
+    if key in ("position_weight", "center_weight"):
+        try:
+            number = float(text)
+        except ValueError:
+            return False
+        return WEIGHT_RANGE[0] <= number <= WEIGHT_RANGE[1]  # False for nan
+    if key in ("texture", "position", "center"):
+        return text in ("true", "false")
+    if key == "color":
+        return text in COLOR_SPACES
+    if key == "init":
+        return text in INIT_CHOICES
+    if key == "tol":
+        return text in {format_tol(t) for t in TOL_CHOICES}
+    if key == "max_side":
+        return text in {str(side) for side in MAX_SIDE_CHOICES}
+    return True
+
+
+def _forget_initial_link_value(key: str) -> None:
+    """Make Streamlit forget the value the page was opened with for ``key``.
+
+    Streamlit 1.67 seeds a bound widget from a snapshot of the URL taken at
+    page load, not from ``st.query_params``, so deleting the parameter is not
+    enough: its number input would still parse ``inf`` and fail. There is no
+    public API for the snapshot; this private one is covered by
+    tests/test_query_fuzz.py (``?seed=inf``), which fails if it changes.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    if context is not None:
+        snapshot = context.session_state._state.query_params._initial_query_params
+        snapshot.pop(key, None)
+
+
+def drop_invalid_link_values() -> list[str]:
+    """Remove query parameters the widgets cannot take, and say so on the page.
+
+    Streamlit drops most invalid values of bound widgets silently, and a
+    number input given ``inf`` or a 400-digit number fails with an exception;
+    here every such value falls back to its default with a visible message.
+    Returns the keys that were dropped.
+    """
+    dropped = [key for key in (*CONTROL_DEFAULTS, "max_side")
+               if key in st.query_params and not _link_value_is_valid(key, st.query_params[key])]
+    for key in dropped:
+        del st.query_params[key]
+        _forget_initial_link_value(key)
+    if dropped:
+        st.warning(f"The link's value for {', '.join(dropped)} was not one the controls can take; "
+                   f"using the default instead.", icon="⚠️")
+    return dropped
 
 
 def run_options() -> RunOptions:
