@@ -144,6 +144,8 @@ def build_parser(prog: str = MODULE_PROG) -> argparse.ArgumentParser:
                        help="seed of the initialisation; the same seed gives the same segments")
     model.add_argument("--init", choices=INIT_CHOICES, default=DEFAULTS.init,
                        help="how the first centres are chosen")
+    model.add_argument("--n-init", type=_int_option("--n-init", 1, None), default=DEFAULTS.n_init,
+                       help="random starts; the one with the lowest inertia is kept")
     model.add_argument("--max-iter", type=_int_option("--max-iter", 0, None),
                        default=DEFAULTS.max_iter,
                        help="maximum number of k-means iterations")
@@ -194,7 +196,8 @@ def segment_params(args: argparse.Namespace) -> SegmentParams:
     """
     return SegmentParams(k=args.k, color=args.color, texture=args.texture,
                          position_weight=args.position_weight, center_weight=args.center_weight,
-                         init=args.init, seed=args.seed, max_iter=args.max_iter, tol=args.tol)
+                         init=args.init, seed=args.seed, max_iter=args.max_iter, tol=args.tol,
+                         n_init=args.n_init)
 
 
 def process_image(path: str | Path, out_dir: str | Path, args: argparse.Namespace, *,

@@ -43,6 +43,7 @@ __all__ = [
     "INIT_CHOICES",
     "K_RANGE",
     "MAX_ITER_RANGE",
+    "N_INIT_RANGE",
     "MAX_K",
     "MAX_WEIGHT",
     "NoFeatureSelectedError",
@@ -69,6 +70,7 @@ K_RANGE = (2, 12)
 WEIGHT_RANGE = (0.0, 2.0)
 SEED_RANGE = (0, 2**31 - 1)
 MAX_ITER_RANGE = (1, 300)
+N_INIT_RANGE = (1, 10)  # starts of "best of N"
 TOL_CHOICES = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
 # The weight a group starts from when a student switches it on and its
 # default weight is 0 (the centre distance).
@@ -120,6 +122,7 @@ class SegmentParams:
     seed: int = 0  # seed of the initialisation, >= 0
     max_iter: int = 100  # most update+assign iterations, >= 0
     tol: float = 1e-4  # relative centre-shift tolerance, >= 0, see kmeans_iter
+    n_init: int = 1  # random starts; the run with the lowest inertia is kept, >= 1
 
     def __post_init__(self) -> None:
         # object.__setattr__ because the dataclass is frozen.
@@ -135,6 +138,7 @@ class SegmentParams:
             "seed": check_int(self.seed, "seed", low=0),
             "max_iter": check_int(self.max_iter, "max_iter", low=0),
             "tol": check_float(self.tol, "tol", low=0),
+            "n_init": check_int(self.n_init, "n_init", low=1),
         }
         for name, value in checked.items():
             object.__setattr__(self, name, value)
@@ -148,7 +152,7 @@ class SegmentParams:
         **controls
             Widget values keyed as :data:`CONTROL_DEFAULTS` (``k``, ``color``,
             ``texture``, ``position``, ``position_weight``, ``center``,
-            ``center_weight``, ``init``, ``seed``, ``max_iter``, ``tol``);
+            ``center_weight``, ``init``, ``seed``, ``max_iter``, ``tol``, ``n_init``);
             a missing key takes its value from :data:`CONTROL_DEFAULTS`.
             ``position`` and ``center`` are the switches; their weights count
             only when the switch is on.
@@ -178,7 +182,8 @@ class SegmentParams:
         return cls(k=c["k"], color=c["color"], texture=c["texture"],
                    position_weight=c["position_weight"] if c["position"] else 0.0,
                    center_weight=c["center_weight"] if c["center"] else 0.0,
-                   init=c["init"], seed=c["seed"], max_iter=c["max_iter"], tol=c["tol"])
+                   init=c["init"], seed=c["seed"], max_iter=c["max_iter"], tol=c["tol"],
+                   n_init=c["n_init"])
 
     def controls(self) -> dict[str, object]:
         """The widget values that show these parameters; the inverse of :meth:`from_controls`.
@@ -198,6 +203,7 @@ class SegmentParams:
             "center": self.center_weight > 0,
             "center_weight": self.center_weight or _weight_when_on("center_weight"),
             "init": self.init, "seed": self.seed, "max_iter": self.max_iter, "tol": self.tol,
+            "n_init": self.n_init,
         }
 
     @property

@@ -125,6 +125,7 @@ def segment(
     seed: int | np.random.Generator | None = DEFAULTS.seed,
     max_iter: int = DEFAULTS.max_iter,
     tol: float = DEFAULTS.tol,
+    n_init: int = DEFAULTS.n_init,
     spec: FeatureSpec | None = None,
 ) -> Segmentation:
     """Segment an image into k regions by k-means on per-pixel features.
@@ -150,6 +151,9 @@ def segment(
         Seed of the initialisation; the same seed gives the same labels.
     max_iter, tol : optional
         Stopping rules, see :func:`segmentation.kmeans.kmeans_iter`.
+    n_init : int, optional
+        Random starts drawn one after the other from ``seed``; the run with the
+        lowest final inertia is kept (best of N), with all its iterations.
     spec : FeatureSpec, optional
         A full feature specification; when given, it replaces ``color``,
         ``texture``, ``position_weight`` and ``center_weight``.
@@ -197,7 +201,7 @@ def segment(
     elif not isinstance(spec, FeatureSpec):
         raise TypeError(f"spec must be a FeatureSpec or None, not {type(spec).__name__}")
     k = check_int(k, "k", low=1)
-    options = dict(init=init, max_iter=max_iter, tol=tol, seed=seed)
+    options = dict(init=init, max_iter=max_iter, tol=tol, seed=seed, n_init=n_init)
     started = time.perf_counter()
     colours = _distinct_colours(image, rgb) if _is_colour_only(spec) else None
     try:

@@ -749,3 +749,18 @@ def test_every_sample_is_segmented_on_the_page(app, sample):
     if "k" in settings:
         assert app.slider(key="k").value == settings["k"]
     assert len(stats_rows(app)) == app.slider(key="k").value
+
+
+def test_best_of_n_starts_on_the_page(app):
+    # "Starts (best of)" runs several random starts and keeps the lowest
+    # inertia; a link carries it.
+    app.query_params["n_init"] = "3"
+    app.run()
+    assert not app.exception
+    assert app.number_input(key="n_init").value == 3
+    from segmentation.params import SegmentParams
+
+    params = SegmentParams(n_init=3)
+    one = segment(load_sample("astronaut")[::4, ::4], **SegmentParams().segment_kwargs())
+    best = segment(load_sample("astronaut")[::4, ::4], **params.segment_kwargs())
+    assert best.inertia <= one.inertia

@@ -25,7 +25,7 @@ from segmentation.visualize import PALETTE
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # Every option the command line documents; --help must list each of them.
-OPTIONS = ("--out", "--k", "--seed", "--init", "--max-iter", "--tol", "--color", "--texture",
+OPTIONS = ("--out", "--k", "--seed", "--init", "--n-init", "--max-iter", "--tol", "--color", "--texture",
            "--position-weight", "--center-weight", "--max-side", "--alpha", "--clean", "--quiet")
 
 DARK_BLUE = (20, 40, 120)  # luma 39.3: the darker colour, so segment 0

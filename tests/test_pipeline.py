@@ -298,3 +298,15 @@ def test_too_few_distinct_pixels_is_a_specific_error(two_colour_image, position_
     assert (error.k, error.n_distinct) == (3, 2)
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is TooFewDistinctPixelsError and str(copy) == str(error)
+
+
+def test_n_init_keeps_the_best_of_several_starts():
+    # segment(n_init=N) keeps the start with the lowest inertia, with all its
+    # iterations: never worse than the first start alone, and deterministic.
+    image = data.astronaut()[::8, ::8]
+    one = segment(image, k=6, init="random", seed=1)
+    best = segment(image, k=6, init="random", seed=1, n_init=4)
+    assert best.inertia <= one.inertia
+    again = segment(image, k=6, init="random", seed=1, n_init=4)
+    np.testing.assert_array_equal(best.labels, again.labels)
+    assert best.states[-1].labels.reshape(best.shape).tolist() == best.labels.tolist()

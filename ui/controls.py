@@ -31,6 +31,7 @@ from segmentation.params import (
     INIT_CHOICES,
     K_RANGE,
     MAX_ITER_RANGE,
+    N_INIT_RANGE,
     SEED_RANGE,
     TOL_CHOICES,
     WEIGHT_RANGE,
@@ -71,12 +72,14 @@ class RunOptions:
     seed: int  # same seed, same start, same result
     max_iter: int  # iteration limit
     tol: float  # one of TOL_CHOICES
+    n_init: int = 1  # random starts, best of N
 
 
 def _link_value_is_valid(key: str, text: str) -> bool:
     """Whether a query-parameter value is one the widget of ``key`` can show."""
-    if key in ("k", "seed", "max_iter"):
-        low, high = {"k": K_RANGE, "seed": SEED_RANGE, "max_iter": MAX_ITER_RANGE}[key]
+    if key in ("k", "seed", "max_iter", "n_init"):
+        low, high = {"k": K_RANGE, "seed": SEED_RANGE, "max_iter": MAX_ITER_RANGE,
+                     "n_init": N_INIT_RANGE}[key]
         try:
             number = float(text)
         except ValueError:
@@ -153,11 +156,15 @@ def run_options() -> RunOptions:
                                help="Same seed, same start, same result.")
         max_iter = st.number_input("Max iterations", *MAX_ITER_RANGE, d["max_iter"], 1,
                                    key="max_iter", bind=_BIND)
+        n_init = st.number_input("Starts (best of)", *N_INIT_RANGE, d["n_init"], 1,
+                                 key="n_init", bind=_BIND,
+                                 help="Run k-means from this many random starts and keep the "
+                                      "one with the lowest inertia (slower by as much).")
         tol = st.select_slider("Tolerance", TOL_CHOICES, d["tol"], format_func=format_tol,
                                key="tol", bind=_BIND,
                                help="Stop when the centres move less than this (relative "
                                     "to the spread of the features).")
-    return RunOptions(init=init, seed=seed, max_iter=max_iter, tol=tol)
+    return RunOptions(init=init, seed=seed, max_iter=max_iter, tol=tol, n_init=n_init)
 
 
 def main_controls(options: RunOptions) -> SegmentParams:
@@ -200,7 +207,7 @@ def main_controls(options: RunOptions) -> SegmentParams:
     return SegmentParams.from_controls(
         k=k, color=color, texture=texture, position=position, position_weight=position_weight,
         center=center, center_weight=center_weight, init=options.init, seed=options.seed,
-        max_iter=options.max_iter, tol=options.tol)
+        max_iter=options.max_iter, tol=options.tol, n_init=options.n_init)
 
 
 def segmentation_controls() -> SegmentParams:
