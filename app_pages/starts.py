@@ -157,11 +157,17 @@ st.plotly_chart(cache.picks_figure(image, params, pick, display.present),
                 key="starts_picks_chart", config=PLOTLY_CONFIG,
                 alt=f"Left: the photo with k-means++ picks 1 to {pick} numbered. Right: the "
                     f"probability each pixel had of being pick {pick}, bright where likely.")
+st.plotly_chart(cache.picks_space_figure(image, params, pick, display.present),
+                key="starts_picks_space_chart", config=PLOTLY_CONFIG,
+                alt=f"Scatter plot of sampled pixels in feature space, coloured by the "
+                    f"probability of being pick {pick}; picks 1 to {pick} numbered.")
 earlier = "pick 1" if pick == 2 else f"picks 1 to {pick - 1}"
 st.caption(f"Pick {pick} was drawn from the distribution on the right"
            + (" (uniform: every pixel is equally likely)." if pick == 1 else
               f": pixels far, in feature space, from {earlier} are bright (probability ∝ D²; "
               f"colour ∝ √probability), pixels like {earlier} are dark.")
+           + " The lower chart shows the same picks in feature space: the likely pixels lie "
+             "far from the earlier picks there, whatever their place on the photo."
            + " The greedy k-means++ that k-means really uses draws a few candidates per pick "
              "and keeps the best; these are the picks of the original algorithm.")
 

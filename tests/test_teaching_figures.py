@@ -164,3 +164,26 @@ def test_teaching_figures_stay_small():
     heat = heat_png(rng.random((160, 160)))
     assert figure_size_bytes(picks_figure(heat, heat, [(10, 10)] * 12)) < 1_000_000
     assert figure_size_bytes(pick_canvas_figure(heat, (160, 160), [])) < 1_000_000
+
+
+def test_picks_space_figure_colours_pixels_by_the_next_pick_and_numbers_the_picks():
+    # The picks in feature space: the picked rows at their projected features,
+    # numbered in order, over the fixed pixel sample coloured by P(pick).
+    from segmentation.stability import kmeanspp_steps
+    from ui.figures import feature_projection, feature_sample
+    from ui.teaching_figures import PICKS_TRACE, SPACE_TRACE, picks_space_figure
+
+    rng = np.random.default_rng(0)
+    X = rng.random((500, 3))
+    steps = kmeanspp_steps(X, 4, seed=1)
+    figure = picks_space_figure(X, ("red", "green", "blue"), steps.rows, steps.probabilities, 3)
+    pixels, picks = figure.data
+    assert (pixels.name, picks.name) == (SPACE_TRACE, PICKS_TRACE)
+    projection = feature_projection(("red", "green", "blue"))
+    sample = feature_sample(len(X))
+    np.testing.assert_allclose(pixels.marker.color, steps.probabilities[2][sample])
+    expected = X[np.asarray(steps.rows[:3])] @ projection.matrix
+    np.testing.assert_allclose(np.column_stack([picks.x, picks.y]), expected)
+    assert picks.text == ("1", "2", "3")
+    # a picked row has probability 0 of being picked again
+    assert all(steps.probabilities[2][row] == 0 for row in steps.rows[:2])

@@ -749,6 +749,21 @@ def picks_figure(image: WorkingImage, params: SegmentParams, pick: int,
 
 
 @st.cache_resource(show_spinner=False, **_FIGURES)
+def _picks_space_figure(digest: str, key: SegmentParams, k: int, pick: int, large_text: bool,
+                        _X: np.ndarray, _steps: KMeansPlusPlusSteps) -> go.Figure:
+    return teaching_figures.picks_space_figure(_X, key.spec().feature_names, _steps.rows,
+                                               _steps.probabilities, pick, large_text=large_text)
+
+
+def picks_space_figure(image: WorkingImage, params: SegmentParams, pick: int,
+                       large_text: bool = False) -> go.Figure:
+    """Picks 1..``pick`` of :func:`kmeanspp_picks` in feature space, pixels coloured by
+    the probability of pick ``pick``."""
+    return _picks_space_figure(image.digest, feature_key(params), params.k, pick, large_text,
+                               teaching_features(image, params), kmeanspp_picks(image, params))
+
+
+@st.cache_resource(show_spinner=False, **_FIGURES)
 def _elbow_figures(digest: str, key: SegmentParams, current_k: int, large_text: bool,
                    _curve: ElbowCurve) -> tuple[go.Figure, go.Figure]:
     elbow = teaching_figures.elbow_figure(_curve.suggestion(), _curve.inertias, current_k,

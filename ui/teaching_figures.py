@@ -20,7 +20,7 @@ from segmentation.choosing_k import ElbowSuggestion
 from segmentation.io import encode_png
 from segmentation.stability import StartComparison
 
-from .figures import _accessible_text, data_uri
+from .figures import _accessible_text, data_uri, feature_projection, feature_sample
 
 __all__ = [
     "BAND",
@@ -34,6 +34,7 @@ __all__ = [
     "heat_png",
     "pick_canvas_figure",
     "picks_figure",
+    "picks_space_figure",
     "starts_figure",
     "sweep_figure",
 ]
@@ -44,6 +45,7 @@ INIT_COLORS = {"k-means++": BLUE, "random": ORANGE}
 BAND = (0.1, 0.5)
 # Trace names the tests and the pages look for.
 ELBOW_TRACE, CHOICE_TRACE, PICKS_TRACE = "suggested elbow", "your k", "picked pixels"
+SPACE_TRACE = "pixels"  # the sampled pixels of picks_space_figure
 GRID_TRACE = 1  # index of the clickable grid in pick_canvas_figure
 
 
@@ -309,6 +311,66 @@ def picks_figure(photo_png: bytes, heat: bytes, picks: Sequence[tuple[int, int]]
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False, scaleanchor="x")
     figure.update_yaxes(scaleanchor="x2", row=1, col=2)
+    figure.update_layout(showlegend=False)
+    return _layout(figure, 380, large_text)
+
+
+def picks_space_figure(features: np.ndarray, names: Sequence[str], rows: Sequence[int],
+                       probabilities: np.ndarray, pick: int, *,
+                       large_text: bool = False) -> go.Figure:
+    """The k-means++ picks in feature space, over pixels coloured by P(next pick).
+
+    The view no photo shows: pick ``pick`` is drawn far, *in feature space*,
+    from the picks before it. The pixels are a fixed sample
+    (:func:`ui.figures.feature_sample`) in the 2-D projection the Explore page
+    uses (:func:`ui.figures.feature_projection`), at equal scale on both axes.
+
+    Parameters
+    ----------
+    features : (n, d) ndarray
+        The feature rows the picks were drawn from.
+    names : sequence of str
+        The feature names (columns of ``features``).
+    rows : sequence of int
+        The picked rows, in order.
+    probabilities : (k, n) ndarray
+        Row j: the probability of every row of being pick j + 1.
+    pick : int
+        The pick shown (1-based): the pixels are coloured by its distribution,
+        and picks 1..pick are numbered.
+
+    Returns
+    -------
+    go.Figure
+        A :data:`SPACE_TRACE` scatter and a :data:`PICKS_TRACE` scatter.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    >>> p = np.array([[1 / 3] * 3, [0.0, 0.5, 0.5]])
+    >>> figure = picks_space_figure(X, ("red", "green"), [0, 2], p, 2)
+    >>> figure.data[1].text
+    ('1', '2')
+    """
+    projection = feature_projection(names)
+    sample = feature_sample(len(features))
+    xy = features[sample] @ projection.matrix  # (m, 2)
+    chance = probabilities[pick - 1][sample]
+    picked = np.asarray(rows[:pick])
+    picked_xy = features[picked] @ projection.matrix
+    figure = go.Figure([
+        go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name=SPACE_TRACE,
+                     marker=dict(size=4, color=chance, colorscale="Cividis",
+                                 colorbar=dict(title=f"P(pick {pick})")),
+                     hoverinfo="skip"),
+        go.Scatter(x=picked_xy[:, 0], y=picked_xy[:, 1], mode="markers+text", name=PICKS_TRACE,
+                   text=[str(i + 1) for i in range(len(picked))], textposition="top center",
+                   textfont=dict(size=16, color=ORANGE),
+                   marker=dict(size=18, symbol="x", color=ORANGE,
+                               line=dict(width=2, color="white"))),
+    ])
+    figure.update_xaxes(title=projection.x_title)
+    figure.update_yaxes(title=projection.y_title, scaleanchor="x")
     figure.update_layout(showlegend=False)
     return _layout(figure, 380, large_text)
 
