@@ -60,6 +60,7 @@ __all__ = [
     "Projection",
     "convergence_figure",
     "data_uri",
+    "check_feature_states",
     "feature_projection",
     "feature_sample",
     "feature_space_figure",
@@ -242,6 +243,29 @@ _BRIGHTNESS = {"L": {"L": 1.0}, "gray": {"gray": 1.0}, "value": {"value": 1.0},
                "red": {"red": 0.2125, "green": 0.7154, "blue": 0.0721}}
 
 
+def check_feature_states(features, names: Sequence[str], states) -> np.ndarray:
+    """Check that ``features`` (n, d) match ``names`` and are what ``states`` label.
+
+    Shared by the feature-space pictures (Plotly here, SVG in :mod:`ui.svg`).
+
+    Raises
+    ------
+    ValueError
+        If there is no state, the columns do not match the names, or the
+        states label another number of rows.
+    """
+    features = np.asarray(features)
+    if not states:
+        raise ValueError("states must hold at least one k-means state, got none")
+    if features.ndim != 2 or features.shape[1] != len(names):
+        raise ValueError(f"features must be (n, {len(names)}) for the {len(names)} names, "
+                         f"got shape {features.shape}")
+    if states[0].labels.shape[0] != features.shape[0]:
+        raise ValueError(f"states must label the {features.shape[0]} feature rows, "
+                         f"got {states[0].labels.shape[0]} labels")
+    return features
+
+
 def feature_projection(names: Sequence[str]) -> Projection:
     """Choose the 2-D view of the feature space that shows the lesson best.
 
@@ -407,15 +431,7 @@ def feature_space_figure(
     >>> len(figure.data), len(figure.frames) == len(states), len(figure.data[0].x)
     (3, True, 4)
     """
-    features = np.asarray(features)
-    if not states:
-        raise ValueError("states must hold at least one k-means state, got none")
-    if features.ndim != 2 or features.shape[1] != len(names):
-        raise ValueError(f"features must be (n, {len(names)}) for the {len(names)} names, "
-                         f"got shape {features.shape}")
-    if states[0].labels.shape[0] != features.shape[0]:
-        raise ValueError(f"states must label the {features.shape[0]} feature rows, "
-                         f"got {states[0].labels.shape[0]} labels")
+    features = check_feature_states(features, names, states)
     last = len(states) - 1
     shown = last if iteration is None else int(iteration)
     if not 0 <= shown <= last:

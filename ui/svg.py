@@ -29,6 +29,7 @@ from .figures import (
     LARGE_FONT_SIZE,
     PRESENTATION_TEXT_COLOR,
     TEXT_COLOR,
+    check_feature_states,
     feature_projection,
     feature_sample,
 )
@@ -227,15 +228,7 @@ def feature_space_svg(features: np.ndarray, names: Sequence[str], states: Sequen
     >>> svg.count('data-centre='), svg.count('<circle') - 2
     (2, 4)
     """
-    features = np.asarray(features)
-    if not states:
-        raise ValueError("states must hold at least one k-means state, got none")
-    if features.ndim != 2 or features.shape[1] != len(names):
-        raise ValueError(f"features must be (n, {len(names)}) for the {len(names)} names, "
-                         f"got shape {features.shape}")
-    if states[0].labels.shape[0] != features.shape[0]:
-        raise ValueError(f"states must label the {features.shape[0]} feature rows, "
-                         f"got {states[0].labels.shape[0]} labels")
+    features = check_feature_states(features, names, states)
     if not 0 <= iteration < len(states):
         raise ValueError(f"iteration={iteration} must be between 0 and {len(states) - 1}")
     if after_update and iteration == 0:
