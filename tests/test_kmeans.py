@@ -741,3 +741,26 @@ def test_kmeans_runs_in_a_forked_child_after_the_parent_used_threads():
     finally:
         kmeans_module._CHUNK = monkeypatch_chunk
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_kmeans_plusplus_draw_is_the_first_row_where_the_cumulative_potential_reaches_the_target(
+        monkeypatch, seed):
+    # The draw over per-block totals (no cumulative sum over all n rows) picks
+    # exactly the row a plain cumulative sum would: the first whose running
+    # total of w * D² reaches the target, never a row with D² = 0. Integer
+    # values keep every sum exact, so the two must agree row for row.
+    monkeypatch.setattr(kmeans_module, "_CHUNK", 8)
+    rng = np.random.default_rng(seed)
+    closest = rng.integers(0, 4, size=100).astype(np.float32)  # many zeros
+    closest[:8] = 0  # a whole empty block first
+    w = rng.integers(1, 3, size=100).astype(np.float32)
+    values = closest.astype(np.float64) * w
+    blocks = np.array([values[i:i + 8].sum() for i in range(0, 100, 8)])
+    cumulative = np.cumsum(values)
+    for target in np.concatenate([rng.uniform(0, cumulative[-1], 200), cumulative[values > 0]]):
+        if target <= 0:
+            continue
+        row = kmeans_module._draw(float(target), blocks, closest, w)
+        assert row == int(np.searchsorted(cumulative, target)), target
+        assert values[row] > 0
