@@ -443,7 +443,7 @@ def _prepare(X, k, sample_weight) -> _Data:
     k = check_int(k, "k", low=1)
     weights = check_sample_weight(sample_weight, original.shape[0])
     if original.dtype == np.float32:  # images: transpose first, then centre row by row
-        XT = np.ascontiguousarray(original.T)  # (d, n)
+        XT = np.array(original.T, order="C")  # (d, n), always a copy: centred in place below
         offset = _centring_offset(XT)
         for feature, value in zip(XT, offset.astype(np.float32)):
             if value:

@@ -764,3 +764,14 @@ def test_kmeans_plusplus_draw_is_the_first_row_where_the_cumulative_potential_re
         row = kmeans_module._draw(float(target), blocks, closest, w)
         assert row == int(np.searchsorted(cumulative, target)), target
         assert values[row] > 0
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_the_callers_data_is_never_modified(order):
+    # Centring works on a private copy: a float32 array far from the origin,
+    # in either memory order, comes back exactly as it went in.
+    X = np.asarray(np.random.default_rng(0).random((200, 2)) + 1000, dtype=np.float32, order=order)
+    before = X.copy()
+    kmeans(X, 2, seed=0)
+    kmeans_plusplus(X, 2, seed=0)
+    np.testing.assert_array_equal(X, before)
