@@ -41,6 +41,16 @@ PAGES = {
                              "url_path": "compare"},
     "app_pages/starts.py": {"title": "What the start does", "icon": ":material/casino:",
                             "url_path": "starts"},
+    "app_pages/cleanup.py": {"title": "Clean-up", "icon": ":material/cleaning_services:",
+                             "url_path": "cleanup"},
+    "app_pages/methods.py": {"title": "Other methods", "icon": ":material/grid_view:",
+                             "url_path": "methods"},
+    "app_pages/ground_truth.py": {"title": "Ground truth", "icon": ":material/fact_check:",
+                                  "url_path": "ground_truth"},
+    "app_pages/learning.py": {"title": "From clustering to learning", "icon": ":material/draw:",
+                              "url_path": "learning"},
+    "app_pages/lesson.py": {"title": "The lesson", "icon": ":material/school:",
+                            "url_path": "lesson"},
 }
 DEFAULT_PAGE = "app_pages/explore.py"  # served at the root URL
 
