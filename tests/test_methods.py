@@ -102,12 +102,45 @@ def test_superpixel_speedup_agrees_on_an_easy_image(quadrants):
     assert comparison.speedup > 0
 
 
+def test_superpixel_speedup_keeps_the_fastest_of_its_repeats(quadrants):
+    # The times are the fastest of `repeat` runs; the SLIC step is part of the superpixel time.
+    comparison = superpixel_speedup(quadrants, 4, n_superpixels=16, position_weight=0.3, repeat=3)
+    assert comparison.speedup == pytest.approx(comparison.pixels.seconds
+                                               / comparison.superpixels.seconds)
+    assert 0 < comparison.slic_seconds
+    with pytest.raises(ValueError, match="repeat=0 must be >= 1"):
+        superpixel_speedup(quadrants, 4, n_superpixels=16, repeat=0)
+
+
 def test_equivalent_weight_hand_computed():
-    # Lab range 100 (black and white), K = 4 on 101 x 101: S = 50.5, side 100,
-    # w = 100 * m * 100 / (100 * 50.5) = m * 1.98.
+    # K = 4 on 101 x 101: S = 50.5, side 100, w = m * 100 / (100 * 50.5) = m / 50.5,
+    # whatever the colours (SLIC measures colour in Lab units, as we do, divided by 100).
     image = np.zeros((101, 101), dtype=np.uint8)
     image[:, 50:] = 255
-    assert equivalent_position_weight(image, 4, 1.0) == pytest.approx(100 / 50.5, rel=1e-3)
+    assert equivalent_position_weight(image, 4, 1.0) == pytest.approx(1 / 50.5, rel=1e-3)
+    assert equivalent_position_weight(image // 2, 4, 1.0) == pytest.approx(1 / 50.5, rel=1e-3)
+
+
+def test_equivalent_weight_is_where_slic_and_kmeans_agree():
+    # On a photo at teaching size, SLIC (K = k, no connectivity step) at compactness m and
+    # our k-means at the equivalent weight find nearly the same segments, and each
+    # compactness agrees better with its own equivalent weight than with the other's: the
+    # formula carries over SLIC's balance of colour and position. (Not an exact peak: the
+    # two start differently, SLIC from a grid, k-means++ from far-apart pixels, and
+    # k-means's local optimum can jump between nearby weights.)
+    from segmentation.choosing_k import working_image
+    from segmentation.samples import load_sample
+
+    small = working_image(np.asarray(load_sample("astronaut")))  # 160 x 160
+    compactness = (10.0, 100.0)
+    weights = tuple(round(equivalent_position_weight(small, 4, m), 3) for m in compactness)
+    assert weights == pytest.approx((0.199, 1.988), abs=1e-3)
+    grid = slic_vs_kmeans_agreement(small, 4, compactness=compactness,
+                                    position_weights=(0.0, *weights))
+    ari = grid.adjusted_rand  # rows: m = 10, 100; columns: w = 0, 0.199, 1.988
+    assert ari[0, 1] > 0.9 and ari[1, 2] > 0.95
+    assert ari[0, 1] > ari[0, 2] and ari[1, 2] > ari[1, 1]
+    assert ari[1, 2] == ari[1].max()  # strong position: colour alone disagrees
 
 
 def test_slic_vs_kmeans_agreement_grid_shape_and_best(quadrants):
