@@ -10,94 +10,63 @@ against the exact masks; the table gives mean ± sd over the images of the
 probabilistic Rand index (PRI, here the Rand index: one truth per image),
 variation of information (VoI, bits), covering, ARI, boundary F-measure
 (2 px), the number of regions, and the median time per image.
+
+The methods, the scores and the table are segmentation.benchmark's
+(score_methods, format_table): the app's *Ground truth* page shows the same
+table from the same code.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from segmentation.io import load_image_file  # noqa: E402
-from segmentation.methods import run_felzenszwalb, run_hierarchy, run_kmeans, run_slic  # noqa: E402
-from segmentation.metrics import evaluate_segmentation  # noqa: E402
+from segmentation.benchmark import (  # noqa: E402
+    BOUNDARY_TOLERANCE,
+    K,
+    POSITION_WEIGHT,
+    Scores,
+    format_table,
+    score_methods,
+)
 from segmentation.pipeline import segment  # noqa: E402
 from segmentation.postprocess import (  # noqa: E402
     CLEAN_DEFAULTS,
-    clean,
     fill_holes,
     merge_similar_regions,
     remove_small_regions,
     smooth_boundaries,
 )
-
-GROUND_TRUTH = Path(__file__).resolve().parent.parent / "assets" / "ground_truth"
-K = 4  # segments of the k-means runs (the app's default)
-POSITION_WEIGHT = 0.3  # "combined": colour + position (the app's default weight)
+from segmentation.samples import GROUND_TRUTH_DIR, load_ground_truth_set  # noqa: E402
 
 
-def load_set() -> list[tuple[str, np.ndarray, np.ndarray]]:
+def load_set() -> tuple[tuple[str, np.ndarray, np.ndarray], ...]:
     """(name, image (H, W, 3) uint8, truth (H, W) int) of every ground-truth scene."""
-    scenes = []
-    for path in sorted(GROUND_TRUTH.glob("*_truth.png")):
-        name = path.name.removesuffix("_truth.png")
-        image = load_image_file(GROUND_TRUTH / f"{name}.png").image
-        truth = load_image_file(path).image[..., 0].astype(np.int64)
-        scenes.append((name, image, truth))
-    return scenes
-
-
-def methods(k: int):
-    """name -> function(image) returning labels."""
-    def kmeans_clean(image):
-        return clean(segment(image, k, color="lab", position_weight=POSITION_WEIGHT).labels, image)
-
-    return {
-        "k-means (colour)": lambda image: run_kmeans(image, k, color="lab", position_weight=0).labels,
-        "k-means (colour+position)": lambda image: run_kmeans(
-            image, k, color="lab", position_weight=POSITION_WEIGHT).labels,
-        "k-means + clean": kmeans_clean,
-        "SLIC (400)": lambda image: run_slic(image, 400).labels,
-        "Felzenszwalb (500, 500)": lambda image: run_felzenszwalb(image, scale=500,
-                                                                  min_size=500).labels,
-        f"hierarchy (k={k})": lambda image: run_hierarchy(image, k).labels,
-    }
+    return load_ground_truth_set()
 
 
 def score(labels, truth) -> dict[str, float]:
-    """The table's scores of one label image."""
-    quality = evaluate_segmentation(labels, truth, tolerance=2)
-    return {"PRI": quality.rand_index, "VoI": quality.variation_of_information,
-            "covering": quality.covering, "ARI": quality.adjusted_rand,
-            "boundary F": quality.boundary.f_measure, "regions": quality.n_regions}
+    """The table's scores of one label image (the grid search ranks settings by them)."""
+    scores = Scores.of(labels, truth, tolerance=BOUNDARY_TOLERANCE)
+    return {"PRI": scores.rand_index, "VoI": scores.variation_of_information}
 
 
 def table(scenes, k: int) -> None:
-    """Print mean ± sd of each score and the median time, one row per method."""
-    columns = ["PRI", "VoI", "covering", "ARI", "boundary F", "regions"]
-    print(f"{len(scenes)} images of {GROUND_TRUTH.relative_to(Path.cwd()) if GROUND_TRUTH.is_relative_to(Path.cwd()) else GROUND_TRUTH}, "
-          f"k={k}, scored on connected regions; mean ± sd over images, median time per image")
-    header = f"| {'method':<26} | " + " | ".join(f"{c:^13}" for c in columns) + " | time (s) |"
-    print(header)
-    print("|" + "|".join("-" * (len(part) + 0) for part in header.split("|")[1:-1]) + "|")
-    for name, run in methods(k).items():
-        rows, times = [], []
-        for _, image, truth in scenes:
-            started = time.perf_counter()
-            labels = run(image)
-            times.append(time.perf_counter() - started)
-            rows.append(score(labels, truth))
-        cells = []
-        for column in columns:
-            values = np.array([row[column] for row in rows], dtype=float)
-            precision = 0 if column == "regions" else 3
-            cells.append(f"{values.mean():.{precision}f} ± {values.std():.{precision}f}".center(13))
-        print(f"| {name:<26} | " + " | ".join(cells) + f" | {np.median(times):8.3f} |")
+    """Print mean ± sd of each score and the median time, one row per method.
+
+    The methods and the table are segmentation.benchmark's: the app's Ground
+    truth page shows the same numbers from the same code.
+    """
+    where = (GROUND_TRUTH_DIR.relative_to(Path.cwd()) if GROUND_TRUTH_DIR.is_relative_to(Path.cwd())
+             else GROUND_TRUTH_DIR)
+    print(f"{len(scenes)} images of {where}, k={k}, scored on connected regions; "
+          "mean ± sd over images, median time per image")
+    print(format_table(score_methods(scenes, k)))
 
 
 def tune(scenes, k: int) -> None:

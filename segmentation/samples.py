@@ -14,6 +14,11 @@ The synthetic images are built to teach one lesson each:
   With k = 8, random starts usually put two centres in the sky or the field and
   none on some balloon, and Lloyd's steps cannot repair it; k-means++ rarely
   does (see :mod:`segmentation.stability`).
+
+Beside the gallery, the *ground-truth set* (``assets/ground_truth/``, made by
+``assets/make_ground_truth.py``): fourteen 256 x 256 scenes with exact masks,
+on which every method is scored (:func:`ground_truth_set`,
+:func:`load_ground_truth_scene`, :mod:`segmentation.benchmark`).
 """
 
 from __future__ import annotations
@@ -28,11 +33,16 @@ from skimage import data, draw
 __all__ = [
     "ASSETS_DIR",
     "DEFAULT_SAMPLE",
+    "GROUND_TRUTH_DIR",
+    "GROUND_TRUTH_SCENES",
     "SAMPLES",
     "SAMPLE_GROUPS",
     "Sample",
     "get_sample",
+    "ground_truth_set",
     "load_ground_truth",
+    "load_ground_truth_scene",
+    "load_ground_truth_set",
     "load_sample",
     "synthetic_cells",
     "synthetic_shapes",
@@ -189,6 +199,98 @@ def load_ground_truth(key: str) -> np.ndarray | None:
 
 
 # ---------------------------------------------------------------------------
+# The ground-truth set: assets/ground_truth/<name>.png and <name>_truth.png
+# ---------------------------------------------------------------------------
+GROUND_TRUTH_DIR = ASSETS_DIR / "ground_truth"
+
+# Scene name -> what it tests (the docstrings of assets/make_ground_truth.py).
+GROUND_TRUTH_SCENES: Mapping[str, str] = {
+    "blobs_jagged": "Three classes of small, jagged blobs with speckle texture.",
+    "blobs_smooth": "Four classes of rounded blobs, shaded and noisy.",
+    "brick_grass_gravel_jagged": "Five regions of brick, grass and gravel with jagged borders, "
+                                 "similar tints.",
+    "brick_grass_smooth": "Brick (red) against grass (green) across one smooth, wavy border.",
+    "fur_and_coffee": "Crops of the cat (chelsea) and coffee photographs in a jagged "
+                      "three-region map.",
+    "grass_field_patches": "Grass with three patches of gravel and brick, jagged, strongly lit "
+                           "from one side.",
+    "gravel_disc_on_grass": "A gravel disc lying on grass, smooth border, lit from one side.",
+    "shapes_flat": "Six shapes in distinct colours on a gray background, mild noise.",
+    "shapes_noisy": "Seven shapes, low contrast against the background, heavy noise.",
+    "shapes_shaded": "Six shapes under a strong lighting gradient: one colour becomes a ramp.",
+    "shapes_textured": "Five shapes filled with stripes of different periods, on speckle.",
+    "striped_halves": "Two halves with the same mean colour and different stripes, plus a disc.",
+    "textures_gray_voronoi": "Four gray regions told apart only by texture and a little "
+                             "brightness: hard for colour.",
+    "tinted_mosaic": "Eight tinted texture tiles with smooth borders, shaded: many regions, "
+                     "some alike.",
+}
+
+
+def ground_truth_set() -> tuple[str, ...]:
+    """The names of the ground-truth scenes, sorted (each has ``<name>_truth.png``).
+
+    Examples
+    --------
+    >>> names = ground_truth_set()
+    >>> len(names), names[0]
+    (14, 'blobs_jagged')
+    """
+    return tuple(sorted(GROUND_TRUTH_SCENES))
+
+
+def load_ground_truth_scene(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """One scene of the ground-truth set: its picture and its exact mask.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`ground_truth_set`.
+
+    Returns
+    -------
+    image : (H, W, 3) uint8 ndarray
+        The picture, RGB, read-only.
+    truth : (H, W) int64 ndarray
+        The true region of every pixel, 0..n-1, read-only.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a scene of the set, or its picture and mask
+        differ in size.
+    FileNotFoundError
+        If a file of the scene is missing (run ``assets/make_ground_truth.py``).
+
+    Examples
+    --------
+    >>> image, truth = load_ground_truth_scene("striped_halves")
+    >>> image.shape, truth.shape, int(truth.max())
+    ((256, 256, 3), (256, 256), 2)
+    """
+    if not isinstance(name, str) or name not in GROUND_TRUTH_SCENES:
+        known = ", ".join(ground_truth_set())
+        raise ValueError(f"scene={name!r} is not in the ground-truth set; choose one of {known}")
+    image = _read_png(GROUND_TRUTH_DIR / f"{name}.png", "make_ground_truth.py")
+    truth = _read_png(GROUND_TRUTH_DIR / f"{name}_truth.png", "make_ground_truth.py")
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    image = np.ascontiguousarray(image[:, :, :3])  # (H, W, 3) uint8
+    truth = truth.astype(np.int64)  # (H, W)
+    if image.shape[:2] != truth.shape:
+        raise ValueError(f"scene {name!r}: picture {image.shape[:2]} and mask {truth.shape} "
+                         "differ in size; run assets/make_ground_truth.py again")
+    image.flags.writeable = False
+    truth.flags.writeable = False
+    return image, truth
+
+
+def load_ground_truth_set() -> tuple[tuple[str, np.ndarray, np.ndarray], ...]:
+    """(name, image, truth) of every scene of :func:`ground_truth_set`, in order."""
+    return tuple((name, *load_ground_truth_scene(name)) for name in ground_truth_set())
+
+
+# ---------------------------------------------------------------------------
 # Synthetic images: the functions that made assets/shapes*.png and cells*.png
 # (run assets/make_synthetic.py to write them again).
 # ---------------------------------------------------------------------------
@@ -272,13 +374,13 @@ def _paint(truth, colors, *, noise, seed) -> np.ndarray:
     return np.clip(np.round(image), 0, 255).astype(np.uint8)
 
 
-def _read_png(path: Path) -> np.ndarray:
+def _read_png(path: Path, generator: str = "make_synthetic.py") -> np.ndarray:
     """Read a PNG shipped with the project (trusted, so no upload safeguards)."""
     from PIL import Image
 
     if not path.is_file():
         raise FileNotFoundError(
-            f"{path} is missing; run 'python assets/make_synthetic.py' to create it"
+            f"{path} is missing; run 'python assets/{generator}' to create it"
         )
     with Image.open(path) as image:
         return np.asarray(image).copy()
