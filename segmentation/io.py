@@ -381,3 +381,154 @@ def _stretch_to_gray(values: np.ndarray) -> Image.Image:
     span = hi - lo if hi > lo else 1.0
     gray = np.rint((values - lo) * (255.0 / span)).astype(np.uint8)
     return Image.fromarray(gray)
+
+
+# --------------------------------------------------------------------------- #
+# Label masks: a user's own ground truth
+# --------------------------------------------------------------------------- #
+# Most different values a label mask may hold. A mask paints a handful of
+# regions in flat values; thousands of values mean a photograph or a JPEG
+# (whose compression blurs flat colours into many), not a mask.
+MAX_MASK_LABELS = 256
+
+# Modes whose pixels are read as they are: one value (or one colour) per label.
+# "P" gives palette indices, the labels of a palette mask; any other mode
+# (CMYK, YCbCr, ...) is converted to RGB first.
+_MASK_MODES = frozenset({"1", "L", "P", "I", "F", "LA", "PA", "RGB", "RGBA"}) | {
+    "I;16", "I;16L", "I;16B", "I;16N"}
+
+
+def load_label_mask(data: bytes | bytearray | memoryview | BinaryIO, *,
+                    size: tuple[int, int] | None = None,
+                    max_labels: int = MAX_MASK_LABELS,
+                    max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Decode an uploaded label mask: each distinct value or colour becomes one label.
+
+    A label mask is a picture of the same size as the photo where every
+    region is painted in one flat value (grayscale 0, 1, 2... or 0, 128,
+    255), one palette index, or one colour. The same safeguards as
+    :func:`load_image` apply (allowlisted formats, pixel limit checked before
+    decoding, damaged files refused), but the pixels are never converted,
+    blended or resized: that would invent labels between regions.
+
+    Parameters
+    ----------
+    data : bytes, bytearray, memoryview or binary file-like object
+        The encoded file (PNG recommended: JPEG blurs flat colours).
+    size : (height, width), optional
+        The size of the picture the mask belongs to; a mask of another size
+        is refused.
+    max_labels : int, optional
+        Most distinct values accepted, :data:`MAX_MASK_LABELS` by default.
+    max_pixels : int, optional
+        Largest accepted ``height * width``, checked before decoding.
+
+    Returns
+    -------
+    (H, W) int32 ndarray
+        Labels 0..n-1, numbered in the order of the values (darkest gray,
+        lowest palette index, or smallest packed colour first); read-only.
+
+    Raises
+    ------
+    ImageLoadError
+        (a ``ValueError``) If the data is empty, not an image, damaged or too
+        large; if its size differs from ``size`` (the message gives both); or
+        if it holds more than ``max_labels`` values.
+    ValueError, TypeError
+        If ``size``, ``max_labels`` or ``max_pixels`` are invalid, or ``data``
+        is not bytes.
+
+    Notes
+    -----
+    EXIF orientation is applied, as :func:`load_image` applies it to the
+    photo, so a mask saved by the same camera app lines up. Colours are
+    compared with their alpha channel: the same colour at two opacities is
+    two labels.
+
+    Examples
+    --------
+    >>> mask = encode_png(np.array([[0, 0, 255], [128, 128, 255]], dtype=np.uint8))
+    >>> load_label_mask(mask, size=(2, 3)).tolist()
+    [[0, 0, 2], [1, 1, 2]]
+    >>> load_label_mask(mask, size=(3, 2))
+    Traceback (most recent call last):
+    ...
+    segmentation.io.ImageLoadError: The label mask is 3 x 2 pixels but the picture is 2 x 3 pixels (width x height): draw the mask on the picture at its full size.
+    """
+    if size is not None:
+        if not isinstance(size, (tuple, list)) or len(size) != 2:
+            raise ValueError(f"size={size!r} must be (height, width)")
+        size = (check_int(size[0], "size[0]", low=1), check_int(size[1], "size[1]", low=1))
+    max_labels = check_int(max_labels, "max_labels", low=1)
+    max_pixels = check_int(max_pixels, "max_pixels", low=1)
+    if hasattr(data, "getvalue"):
+        data = data.getvalue()
+    elif hasattr(data, "read"):
+        data = data.read()
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes (the file's content), not {type(data).__name__}")
+    data = bytes(data)
+    if not data:
+        raise ImageLoadError("The label mask file is empty.")
+    limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+    try:
+        values = _decode_mask(data, size, limit)
+    except ImageLoadError:
+        raise
+    except Image.UnidentifiedImageError as err:
+        raise ImageLoadError(
+            f"The label mask is not an image we can read ({_FORMATS_TEXT}; PNG is best).") from err
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise ImageLoadError(f"The label mask is too large: it is over the "
+                             f"{limit / 1e6:.3g} megapixel limit.") from err
+    except _PILLOW_ERRORS as err:
+        raise ImageLoadError("The label mask file is damaged or truncated.") from err
+    return _values_to_labels(values, max_labels)
+
+
+def _decode_mask(data: bytes, size: tuple[int, int] | None, max_pixels: int) -> np.ndarray:
+    """Open, check and decode a mask into its raw values, (H, W) or (H, W, C).
+
+    Assumes validated arguments; lets Pillow's exceptions propagate.
+    """
+    img = _open_allowlisted(data)
+    if img.format not in _ACCEPTED_NAMES:
+        raise ImageLoadError(f"The label mask is not an image we can read ({_FORMATS_TEXT}).")
+    width, height = img.size
+    if width * height > max_pixels:
+        raise ImageLoadError(
+            f"The label mask is too large: {width} x {height} pixels is over the "
+            f"{max_pixels / 1e6:.3g} megapixel limit.")
+    orientation = img.getexif().get(_ORIENTATION_TAG, 1)
+    if orientation in (5, 6, 7, 8):  # checked before decoding: these swap height and width
+        width, height = height, width
+    if size is not None and (height, width) != size:
+        raise ImageLoadError(
+            f"The label mask is {width} x {height} pixels but the picture is {size[1]} x "
+            f"{size[0]} pixels (width x height): draw the mask on the picture at its full size.")
+    img.load()
+    if orientation in (2, 3, 4, 5, 6, 7, 8):
+        img = ImageOps.exif_transpose(img)
+    if img.mode not in _MASK_MODES:
+        img = img.convert("RGB")  # CMYK, YCbCr, LAB, HSV: compared as colours
+    return np.asarray(img)
+
+
+def _values_to_labels(values: np.ndarray, max_labels: int) -> np.ndarray:
+    """Number the distinct values (or colours) of a decoded mask 0..n-1, in order."""
+    if values.ndim == 3:  # (H, W, C) 8-bit channels: pack each colour into one integer
+        channels = values.astype(np.int64)
+        packed = np.zeros(values.shape[:2], dtype=np.int64)  # (H, W)
+        for channel in range(values.shape[2]):
+            packed = (packed << 8) | channels[:, :, channel]
+        values = packed
+    distinct, labels = np.unique(values.reshape(-1), return_inverse=True)
+    if distinct.size > max_labels:
+        raise ImageLoadError(
+            f"The label mask holds {distinct.size:,} different values or colours; at most "
+            f"{max_labels} labels are allowed. A mask paints each region in one flat value or "
+            "colour and is saved as PNG (JPEG blurs flat colours into thousands).")
+    labels = np.ascontiguousarray(labels.reshape(values.shape[:2]).astype(np.int32))  # (H, W)
+    labels.flags.writeable = False
+    return labels
