@@ -791,3 +791,599 @@ def disagreement_of(image: WorkingImage, params_a: SegmentParams, params_b: Segm
     return _disagreement(image.digest, params_a, params_b,
                          small_segmentation(image, params_a).labels,
                          small_segmentation(image, params_b).labels)
+
+
+# --- Clean-up (Teaching pages II) ---
+# app_pages/cleanup.py and Explore's "Clean up" switch. Both start from
+# Explore's own k-means result (segmentation(): the working image, not the
+# teaching size), so the page's last step and the switch show the same labels,
+# and CLEAN_DEFAULTS, which are sizes in pixels tuned on 256-px images, mean
+# what they say. Clean-up takes ~0.5 s at 512 px; everything is keyed on the
+# image digest + SegmentParams (+ CleanSettings).
+from segmentation.cli import cleaned as _cleaned  # noqa: E402
+from segmentation.metrics import SegmentationQuality, evaluate_segmentation  # noqa: E402
+from segmentation.postprocess import (  # noqa: E402
+    CLEAN_DEFAULTS,
+    CleanSteps,
+    clean_steps,
+    connected_regions,
+)
+
+_CLEANUP = {"max_entries": 32, "ttl": 3600}  # a CleanSteps holds <= 5 label images, ~1 MB at 512 px
+
+
+@dataclass(frozen=True)
+class CleanSettings:
+    """The clean-up steps' settings (0 or False switches a step off), a cache key."""
+
+    min_size: int = CLEAN_DEFAULTS["min_size"]  # pixels; smaller regions join a neighbour
+    fill: bool = CLEAN_DEFAULTS["fill"]  # fill holes enclosed by one segment
+    merge_threshold: float = CLEAN_DEFAULTS["merge_threshold"]  # ΔE below which neighbours merge
+    smooth_radius: int = CLEAN_DEFAULTS["smooth_radius"]  # majority-filter radius, pixels
+
+    def kwargs(self) -> dict[str, object]:
+        """Keyword arguments of :func:`segmentation.postprocess.clean_steps`."""
+        return {"min_size": self.min_size, "fill": self.fill,
+                "merge_threshold": self.merge_threshold, "smooth_radius": self.smooth_radius}
+
+
+def cleaned_key(params: SegmentParams) -> tuple[str, SegmentParams]:
+    """The key under which the render functions above (``overlay_jpeg``, ``boundaries_png``,
+    ``truth_scores``...) keep the pictures of :func:`cleaned_segmentation`.
+
+    Those functions use their ``params`` argument only as a cache key (the
+    labels come from the result passed in), so the cleaned result needs a key
+    of its own, apart from the k-means result of the same parameters.
+    """
+    return ("clean", params)
+
+
+@st.cache_resource(show_spinner="Cleaning up the segments...", **_RESULTS)
+def _cleaned_segmentation(digest: str, params: SegmentParams, _image: np.ndarray,
+                          _result: Segmentation) -> Segmentation:
+    return _cleaned(_image, _result)
+
+
+def cleaned_segmentation(image: WorkingImage, params: SegmentParams) -> Segmentation:
+    """:func:`segmentation` followed by :func:`segmentation.postprocess.clean` (its defaults),
+    with the statistics of the cleaned segments: what ``--clean`` writes.
+
+    The iteration states stay those of k-means. Raises as :func:`segmentation`.
+    """
+    return _cleaned_segmentation(image.digest, params, image.image, segmentation(image, params))
+
+
+@st.cache_resource(show_spinner=False, **_CLEANUP)
+def _cleanup_steps(digest: str, params: SegmentParams, settings: CleanSettings,
+                   _image: np.ndarray, _labels: np.ndarray, _progress) -> CleanSteps:
+    return clean_steps(_labels, _image, **settings.kwargs(), progress=_progress)
+
+
+def cleanup_steps(image: WorkingImage, params: SegmentParams, settings: CleanSettings,
+                  progress=None) -> CleanSteps:
+    """Every intermediate of the clean-up of :func:`segmentation`'s labels.
+
+    ``progress(done, total, name)`` is called while it is computed for the
+    first time. Raises as :func:`segmentation`.
+    """
+    labels = segmentation(image, params).labels
+    return _cleanup_steps(image.digest, params, settings, image.image, labels, progress)
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _cleanup_picture(what: tuple, view: str, palette: str, _image: np.ndarray,
+                     _labels: np.ndarray, _before: np.ndarray | None) -> bytes:
+    if view == "regions":  # every connected region in a colour of its own
+        regions = connected_regions(_labels)
+        colors = np.random.default_rng(0).integers(40, 236, (regions.count, 3), dtype=np.uint8)
+        picture = colors[regions.labels]  # (H, W, 3)
+    elif view == "boundaries":
+        picture = visualize.boundaries(_image, _labels)
+    else:  # flat segment colours: every speck shows
+        k = int(_labels.max()) + 1
+        picture = visualize.overlay(_image, _labels, 1.0,
+                                    colors=visualize.segment_colors(k, palette))
+    if _before is not None:
+        picture = visualize.highlight_pixels(picture, _labels != _before)
+    return encode_jpeg(picture) if view == "boundaries" else encode_png(picture)
+
+
+def cleanup_picture(image: WorkingImage, what: tuple, labels: np.ndarray, view: str,
+                    palette: str = "default", before: np.ndarray | None = None) -> bytes:
+    """Labels of the working image drawn for the clean-up page.
+
+    ``view`` is ``"segments"`` (flat segment colours, PNG), ``"boundaries"``
+    (region edges on the photo, JPEG) or ``"regions"`` (each connected region
+    in its own colour, PNG). With ``before``, the pixels that differ from it
+    stay bright and the others are darkened. ``what`` describes how the
+    labels were made: with the digest, view and palette it is the cache key
+    (the arrays are not hashed).
+    """
+    return _cleanup_picture((image.digest, *what, before is not None), view, palette,
+                            image.image, labels, before)
+
+
+@st.cache_resource(show_spinner=False, **_CLEANUP)
+def _cleanup_scores(digest: str, params: SegmentParams, settings: CleanSettings, key: str,
+                    _truth: np.ndarray, _steps: CleanSteps) -> tuple[SegmentationQuality, ...]:
+    return tuple(evaluate_segmentation(step.labels, _truth) for step in _steps.steps)
+
+
+def cleanup_scores(image: WorkingImage, params: SegmentParams, settings: CleanSettings,
+                   steps: CleanSteps) -> tuple[SegmentationQuality, ...] | None:
+    """Scores on connected regions against the sample's ground truth after every step of
+    :func:`cleanup_steps`; None for pictures without one."""
+    truth = ground_truth(image)
+    if truth is None:
+        return None
+    return _cleanup_scores(image.digest, params, settings, image.sample_key, truth, steps)
+
+
+@dataclass(frozen=True)
+class CleanCounts:
+    """What :func:`cleaned_segmentation` changed in :func:`segmentation`'s labels."""
+
+    regions_before: int  # connected regions of the k-means labels
+    regions_after: int  # connected regions of the cleaned labels
+    pixels_moved: int  # pixels whose segment changed
+    n_pixels: int  # pixels of the picture
+
+
+@st.cache_resource(show_spinner=False, **_CLEANUP)
+def _clean_counts(digest: str, params: SegmentParams, _before: np.ndarray,
+                  _after: np.ndarray) -> CleanCounts:
+    return CleanCounts(connected_regions(_before).count, connected_regions(_after).count,
+                       int((_before != _after).sum()), int(_before.size))
+
+
+def clean_counts(image: WorkingImage, params: SegmentParams) -> CleanCounts:
+    """Connected regions before and after :func:`cleaned_segmentation`, and pixels moved."""
+    return _clean_counts(image.digest, params, segmentation(image, params).labels,
+                         cleaned_segmentation(image, params).labels)
+
+# --- The lesson (Teaching pages II) ---
+# app_pages/lesson.py: predict-then-run checkpoints (ui/lesson_checkpoints.py).
+# Each runs on a fixed sample at the default working size and the teaching
+# size, whatever the sidebar holds, so every student measures the same answer
+# and one student's run serves the class. They go through small_segmentation,
+# starts and elbow above; the only new cache is a sample's ground truth at the
+# teaching size.
+from .state import DEFAULT_MAX_SIDE  # noqa: E402
+
+
+def lesson_sample(key: str) -> WorkingImage:
+    """Sample ``key`` at the default working size (not the sidebar's): reproducible answers.
+
+    Raises
+    ------
+    ValueError
+        If ``key`` is not a sample.
+    """
+    return sample_image(key, DEFAULT_MAX_SIDE)
+
+
+@st.cache_resource(show_spinner=False, **_IMAGES)
+def _teaching_truth(key: str, shape: tuple[int, int]) -> np.ndarray | None:
+    truth = load_ground_truth(key)  # (H0, W0) at the sample's own size
+    if truth is None:
+        return None
+    truth = visualize.resize_labels(truth, shape)  # nearest neighbour: no invented labels
+    truth.flags.writeable = False
+    return truth
+
+
+def teaching_truth(image: WorkingImage) -> np.ndarray | None:
+    """The sample's ground truth at the size of :func:`teaching_image`, or None without one."""
+    if image.sample_key is None:
+        return None
+    return _teaching_truth(image.sample_key, teaching_image(image).shape[:2])
+
+
+# --- Other methods (Teaching pages II) ---
+# app_pages/methods.py: SLIC, Felzenszwalb and hierarchical merging beside our
+# k-means, on teaching_image() (160 px), keyed on the image digest + the few
+# parameters each method takes. The hierarchy's whole merge sequence is cached
+# once per picture, so its slider only relabels (~1 ms). `_progress`
+# callbacks (not hashed) feed the page's progress bar on a first computation.
+from segmentation.comparison import Disagreement  # noqa: E402
+from segmentation.methods import (  # noqa: E402
+    AgreementGrid,
+    Hierarchy,
+    MethodResult,
+    SuperpixelComparison,
+    compare_methods,
+    merge_hierarchy,
+    run_kmeans,
+    run_slic,
+    slic_vs_kmeans_agreement,
+    superpixel_speedup,
+)
+
+from . import methods_figures  # noqa: E402
+
+_METHODS = {"max_entries": 64, "ttl": 3600}  # 160-px label images and small tables
+METHODS_SUPERPIXELS = 400  # SLIC superpixels of the hierarchy and of k-means on superpixels
+METHODS_PICTURE_SCALE = 3  # pictures drawn 3x larger (nearest), so region edges stay thin
+
+
+def methods_key(params: SegmentParams) -> SegmentParams:
+    """The parameters the methods page uses (k, colour, position weight, seed): its cache key."""
+    return SegmentParams(k=params.k, color=params.color, position_weight=params.position_weight,
+                         seed=params.seed)
+
+
+@st.cache_resource(show_spinner=False, **_METHODS)
+def _method_results(digest: str, key: SegmentParams, _small: np.ndarray,
+                    _progress) -> tuple[MethodResult, ...]:
+    return compare_methods(_small, key.k, color=key.color, position_weight=key.position_weight,
+                           seed=key.seed, n_superpixels=METHODS_SUPERPIXELS, progress=_progress)
+
+
+def method_results(image: WorkingImage, params: SegmentParams,
+                   progress=None) -> tuple[MethodResult, ...]:
+    """:func:`segmentation.methods.compare_methods` on :func:`teaching_image` (k-means, k-means
+    on superpixels, SLIC, Felzenszwalb, hierarchy), with the run's k, colour, weight and seed.
+
+    Raises
+    ------
+    NoFeatureSelectedError
+        If the colour is "none" and the position weight 0.
+    """
+    key = methods_key(params)
+    key.spec()  # raises NoFeatureSelectedError before any work
+    return _method_results(image.digest, key, teaching_image(image), progress)
+
+
+@st.cache_resource(show_spinner=False, **_METHODS)
+def _hierarchy(digest: str, n_superpixels: int, _small: np.ndarray, _progress) -> Hierarchy:
+    return merge_hierarchy(_small, n_superpixels=n_superpixels, progress=_progress)
+
+
+def hierarchy(image: WorkingImage, progress=None) -> Hierarchy:
+    """The merge sequence of :func:`segmentation.methods.merge_hierarchy` over
+    :data:`METHODS_SUPERPIXELS` SLIC superpixels of :func:`teaching_image`."""
+    return _hierarchy(image.digest, METHODS_SUPERPIXELS, teaching_image(image), progress)
+
+
+@st.cache_resource(show_spinner=False, **_METHODS)
+def _hierarchy_level(digest: str, n_superpixels: int, n_regions: int,
+                     _hierarchy: Hierarchy) -> np.ndarray:
+    labels = _hierarchy.labels_at(n_regions)
+    labels.flags.writeable = False
+    return labels
+
+
+def hierarchy_level(image: WorkingImage, n_regions: int) -> np.ndarray:
+    """The labels of :func:`hierarchy` cut at ``n_regions`` regions (a relabelling, ~1 ms)."""
+    return _hierarchy_level(image.digest, METHODS_SUPERPIXELS, n_regions, hierarchy(image))
+
+
+@st.cache_resource(show_spinner=False, **_METHODS)
+def _lesson_slic(digest: str, k: int, compactness: float, _small: np.ndarray) -> MethodResult:
+    return run_slic(_small, k, compactness=compactness, enforce_connectivity=False)
+
+
+def lesson_slic(image: WorkingImage, k: int, compactness: float) -> MethodResult:
+    """SLIC with ``n_segments = k`` and no connectivity step: local k-means, as in the lesson."""
+    return _lesson_slic(image.digest, k, float(compactness), teaching_image(image))
+
+
+@st.cache_resource(show_spinner=False, **_METHODS)
+def _lesson_kmeans(digest: str, k: int, position_weight: float, seed: int,
+                   _small: np.ndarray) -> MethodResult:
+    return run_kmeans(_small, k, color="lab", position_weight=position_weight, seed=seed)
+
+
+def lesson_kmeans(image: WorkingImage, k: int, position_weight: float, seed: int) -> MethodResult:
+    """Our k-means on Lab colour + position (SLIC's features), as in the agreement grid."""
+    return _lesson_kmeans(image.digest, k, round(float(position_weight), 4), seed,
+                          teaching_image(image))
+
+
+@st.cache_resource(show_spinner=False, **_METHODS)
+def _lesson_agreement(digest: str, k: int, compactness: float, position_weight: float,
+                      seed: int, _slic: np.ndarray, _kmeans: np.ndarray) -> Disagreement:
+    return disagreement(_slic, _kmeans)
+
+
+def lesson_agreement(image: WorkingImage, k: int, compactness: float, position_weight: float,
+                     seed: int) -> Disagreement:
+    """Where :func:`lesson_slic` and :func:`lesson_kmeans` disagree (segments paired), and ARI."""
+    slic_labels = lesson_slic(image, k, compactness).labels
+    kmeans_labels = lesson_kmeans(image, k, position_weight, seed).labels
+    return _lesson_agreement(image.digest, k, float(compactness), round(float(position_weight), 4),
+                             seed, slic_labels, kmeans_labels)
+
+
+@st.cache_resource(show_spinner=False, **_METHODS)
+def _agreement_grid(digest: str, k: int, seed: int, compactness: tuple[float, ...],
+                    weights: tuple[float, ...], _small: np.ndarray, _progress) -> AgreementGrid:
+    return slic_vs_kmeans_agreement(_small, k, compactness=compactness, position_weights=weights,
+                                    seed=seed, progress=_progress)
+
+
+def agreement_grid(image: WorkingImage, k: int, seed: int, compactness: tuple[float, ...],
+                   weights: tuple[float, ...], progress=None) -> AgreementGrid:
+    """:func:`segmentation.methods.slic_vs_kmeans_agreement` over compactness x weight."""
+    return _agreement_grid(image.digest, k, seed, tuple(compactness), tuple(weights),
+                           teaching_image(image), progress)
+
+
+@st.cache_resource(show_spinner=False, **_METHODS)
+def _superpixel_comparison(digest: str, key: SegmentParams,
+                           _small: np.ndarray) -> SuperpixelComparison:
+    return superpixel_speedup(_small, key.k, n_superpixels=METHODS_SUPERPIXELS, color=key.color,
+                              position_weight=key.position_weight, seed=key.seed, repeat=3)
+
+
+def superpixel_comparison(image: WorkingImage, params: SegmentParams) -> SuperpixelComparison:
+    """k-means on pixels against k-means on superpixel means (fastest of 3 timings each).
+
+    Raises as :func:`method_results`.
+    """
+    key = methods_key(params)
+    key.spec()
+    return _superpixel_comparison(image.digest, key, teaching_image(image))
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _method_picture(what: tuple, _small: np.ndarray, _labels: np.ndarray) -> bytes:
+    scale = METHODS_PICTURE_SCALE
+    labels = np.repeat(np.repeat(_labels, scale, axis=0), scale, axis=1)  # (sH, sW)
+    painted = visualize.mean_color_image(_small, _labels)  # (H, W, 3) one colour per segment
+    painted = np.repeat(np.repeat(painted, scale, axis=0), scale, axis=1)
+    return encode_jpeg(visualize.boundaries(painted, labels, color=(255, 255, 255)))
+
+
+def method_picture(image: WorkingImage, what: tuple, labels: np.ndarray) -> bytes:
+    """Teaching-size labels drawn as the mean colour of each segment with white region edges
+    (3x larger, JPEG). ``what`` describes the labels: with the digest, the cache key."""
+    return _method_picture((image.digest, *what), teaching_image(image), labels)
+
+
+@st.cache_resource(show_spinner=False, **_FIGURES)
+def _hierarchy_figure(digest: str, n_superpixels: int, n_regions: int, large_text: bool,
+                      _hierarchy: Hierarchy) -> go.Figure:
+    return methods_figures.merge_distance_figure(_hierarchy, n_regions, large_text=large_text)
+
+
+def hierarchy_figure(image: WorkingImage, n_regions: int, large_text: bool = False) -> go.Figure:
+    """The colour distance of each merge of :func:`hierarchy`, ``n_regions`` marked."""
+    return _hierarchy_figure(image.digest, METHODS_SUPERPIXELS, n_regions, large_text,
+                             hierarchy(image))
+
+
+@st.cache_resource(show_spinner=False, **_FIGURES)
+def _agreement_figure(digest: str, k: int, seed: int, grid_axes: tuple, compactness: float,
+                      weight: float, large_text: bool, _grid: AgreementGrid) -> go.Figure:
+    return methods_figures.agreement_figure(_grid, compactness, weight, large_text=large_text)
+
+
+def agreement_figure(image: WorkingImage, grid: AgreementGrid, seed: int, compactness: float,
+                     weight: float, large_text: bool = False) -> go.Figure:
+    """The heat map of :func:`agreement_grid`, the student's (compactness, weight) marked."""
+    return _agreement_figure(image.digest, grid.k, seed, (grid.compactness, grid.position_weights),
+                             float(compactness), round(float(weight), 4), large_text, grid)
+
+
+# --- From clustering to learning (Teaching pages II) ---
+# app_pages/learning.py: a pixel classifier trained on the student's strokes,
+# at the teaching size, next to k-means. Keyed on the image digest + a digest
+# of the strokes + the classifier's parameters: the same strokes on the same
+# picture train once for the whole class. scikit-learn is imported by
+# segmentation.learning only when a classifier is trained.
+from segmentation.learning import PixelClassifierResult, train_pixel_classifier  # noqa: E402
+
+
+def strokes_digest(strokes: np.ndarray) -> str:
+    """SHA-256 of a stroke label image (shape and int64 values): its cache key."""
+    strokes = np.ascontiguousarray(strokes, dtype=np.int64)
+    return hashlib.sha256(repr(strokes.shape).encode() + strokes.tobytes()).hexdigest()
+
+
+@st.cache_resource(show_spinner="Training the pixel classifier on your strokes...", **_TEACHING)
+def _pixel_classifier(digest: str, strokes_key: str, sigma_min: float, sigma_max: float,
+                      n_estimators: int, seed: int, _small: np.ndarray,
+                      _strokes: np.ndarray) -> PixelClassifierResult:
+    return train_pixel_classifier(_small, _strokes, sigma_min=sigma_min, sigma_max=sigma_max,
+                                  n_estimators=n_estimators, seed=seed)
+
+
+def pixel_classifier(image: WorkingImage, strokes: np.ndarray, *, sigma_min: float,
+                     sigma_max: float, n_estimators: int, seed: int) -> PixelClassifierResult:
+    """:func:`segmentation.learning.train_pixel_classifier` on :func:`teaching_image`.
+
+    Raises as that function (ValueError for fewer than two painted classes).
+    """
+    return _pixel_classifier(image.digest, strokes_digest(strokes), float(sigma_min),
+                             float(sigma_max), int(n_estimators), int(seed),
+                             teaching_image(image), strokes)
+
+
+def teaching_truth(image: WorkingImage) -> np.ndarray | None:
+    """The sample's ground truth at :func:`teaching_image` size, or None (photos, uploads)."""
+    if image.sample_key is None:
+        return None
+    return _ground_truth(image.sample_key, teaching_image(image).shape[:2])
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _learning_scores(what: tuple, _labels: np.ndarray, _truth: np.ndarray) -> GroundTruthScores:
+    return compare_to_ground_truth(_labels, _truth)
+
+
+def learning_scores(image: WorkingImage, what: tuple, labels: np.ndarray,
+                    truth: np.ndarray) -> GroundTruthScores:
+    """ARI, VI and mean best IoU of teaching-size ``labels`` against ``truth``.
+
+    ``what`` describes how the labels and the truth were made (hashable; with
+    the digest it is the cache key, the arrays are not hashed).
+    """
+    return _learning_scores((image.digest, *what), labels, truth)
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _class_png(what: tuple, alpha: float, _image: np.ndarray, _labels: np.ndarray,
+               _colors: np.ndarray) -> bytes:
+    return encode_png(visualize.overlay(_image, _labels, alpha, colors=_colors))
+
+
+def class_png(image: WorkingImage, what: tuple, labels: np.ndarray, colors: np.ndarray,
+              alpha: float = 1.0) -> bytes:
+    """Teaching-size class labels painted in ``colors`` (row c = class c) over the picture."""
+    return _class_png((image.digest, *what), round(float(alpha), 3), teaching_image(image),
+                      labels, colors)
+
+
+# --- Ground truth (Teaching pages II) ---
+# The Ground truth page (app_pages/ground_truth.py). A picture is keyed by
+# "scene:<name>" (the 256 px scenes of the ground-truth set) or by the working
+# image's digest; its truth by "scene:<name>", "sample:<key>" or the SHA-256 of
+# an uploaded mask. Each method's run and scores are keyed on (picture, truth,
+# method, k); the whole-set table on k alone, so it is computed once per
+# process and the whole class shares it.
+import time as _time  # noqa: E402
+
+from segmentation import benchmark as _benchmark  # noqa: E402
+from segmentation.io import load_label_mask  # noqa: E402
+from segmentation.metrics import Confusion  # noqa: E402
+from segmentation.samples import load_ground_truth_scene, load_ground_truth_set  # noqa: E402
+
+from . import truth_figures  # noqa: E402
+
+# 6 methods x 14 scenes at 256 px (~0.3 MB each with the scores), plus a few pictures.
+_GT_RUNS = {"max_entries": 128, "ttl": 3600}
+_GT_ERROR_RGB = np.array([230, 0, 160], dtype=np.float64)  # magenta: no segment colour is
+
+
+@dataclass(frozen=True)
+class TruthRun:
+    """One method on one picture, scored against its truth."""
+
+    method: str  # the method's name in segmentation.benchmark.methods(k)
+    labels: np.ndarray  # (H, W) int segments, read-only
+    seconds: float  # wall time of the method
+    scores: _benchmark.Scores  # on connected regions, as in the whole-set table
+    confusion: Confusion  # segments x true regions, matched segment of row i in column i
+    match: _benchmark.BestMatch  # the truth painted in the matched segments, and the errors
+
+
+@st.cache_resource(show_spinner=False, **_IMAGES)
+def gt_scene(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(image, truth) of a scene of the ground-truth set, read-only."""
+    return load_ground_truth_scene(name)
+
+
+@st.cache_resource(show_spinner="Reading your label mask...", **_IMAGES)
+def _gt_mask(file_digest: str, original_size: tuple[int, int], size: tuple[int, int],
+             _data: bytes) -> np.ndarray | str:
+    try:
+        labels = load_label_mask(_data, size=original_size)
+    except ImageLoadError as err:  # the file's fault: a message for the student
+        return str(err)
+    if labels.shape != size:  # the picture was shrunk to its working size: so is the mask
+        labels = visualize.resize_labels(labels, size)
+        labels.flags.writeable = False
+    return labels
+
+
+def gt_mask(data: bytes, image: WorkingImage) -> tuple[str, np.ndarray] | str:
+    """An uploaded label mask of ``image``: (its key, labels at working size), or the error.
+
+    The mask must have the picture's original size; it is shrunk like the
+    picture (nearest neighbour: no invented labels). Nothing touches the disk.
+    """
+    digest = bytes_digest(data)
+    labels = _gt_mask(digest, tuple(image.original_size), image.size, data)
+    return labels if isinstance(labels, str) else (f"mask:{digest}", labels)
+
+
+@st.cache_resource(show_spinner=False, **_GT_RUNS)
+def _gt_run(picture: str, truth_key: str, method: str, k: int, _image: np.ndarray,
+            _truth: np.ndarray) -> TruthRun:
+    chosen = {m.name: m for m in _benchmark.methods(k)}[method]
+    started = _time.perf_counter()
+    labels = np.asarray(chosen.run(_image))
+    seconds = _time.perf_counter() - started
+    labels.flags.writeable = False
+    return TruthRun(method, labels, seconds, _benchmark.Scores.of(labels, _truth),
+                    _benchmark.confusion_by_match(labels, _truth),
+                    _benchmark.best_match(labels, _truth))
+
+
+def gt_run(picture: str, truth_key: str, method: str, k: int, image: np.ndarray,
+           truth: np.ndarray) -> TruthRun:
+    """Run ``method`` (a name of :func:`segmentation.benchmark.methods`) and score it.
+
+    ``picture`` and ``truth_key`` name the image and its truth (the cache key;
+    the arrays are not hashed). Raises ValueError for an unknown method name.
+    """
+    names = [m.name for m in _benchmark.methods(k)]
+    if method not in names:
+        raise ValueError(f"method={method!r} is not one of {', '.join(names)}")
+    return _gt_run(picture, truth_key, method, int(k), image, truth)
+
+
+@st.cache_resource(show_spinner=False, max_entries=6, ttl=12 * 3600)
+def _gt_table(k: int, _progress) -> _benchmark.BenchmarkTable:
+    return _benchmark.score_methods(load_ground_truth_set(), k, progress=_progress)
+
+
+def gt_table(k: int, progress=None) -> _benchmark.BenchmarkTable:
+    """The whole-set table of ``bench/quality.py --k k``: every method on every scene.
+
+    ``progress(done, total, what)`` is called only while it is computed (the
+    first time in this process).
+    """
+    return _gt_table(int(k), progress)
+
+
+def _segments_picture(labels: np.ndarray, palette: str) -> np.ndarray:
+    """(H, W, 3) uint8: each segment in its colour, with dark outlines (the palette cycles)."""
+    colors = visualize.segment_colors(int(labels.max()) + 1, palette)
+    return visualize.boundaries(visualize.colorize(labels, colors), labels, color=(40, 40, 40))
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _gt_pictures(picture: str, truth_key: str, method: str, k: int, palette: str,
+                 _image: np.ndarray, _run: TruthRun) -> tuple[bytes, bytes, bytes]:
+    labels = _run.labels
+    colors = visualize.segment_colors(int(labels.max()) + 1, palette)
+    # The truth, each region in the colour of its matched segment (pale grey: no match).
+    painted = _run.match.truth_as_segments
+    matched = np.where(painted[..., None] >= 0, colors[np.maximum(painted, 0)], 221)
+    matched = visualize.boundaries(matched.astype(np.uint8), painted + 1, color=(40, 40, 40))
+    # The errors in magenta over the darkened picture.
+    errors = visualize.highlight_pixels(_image, np.zeros(labels.shape, dtype=bool), dim=0.45)
+    errors = errors.astype(np.float64)
+    errors[_run.match.errors] = 0.25 * errors[_run.match.errors] + 0.75 * _GT_ERROR_RGB
+    return (encode_png(_segments_picture(labels, palette)), encode_png(matched),
+            encode_png(np.round(errors).astype(np.uint8)))
+
+
+def gt_pictures(picture: str, truth_key: str, k: int, palette: str, image: np.ndarray,
+                run: TruthRun) -> tuple[bytes, bytes, bytes]:
+    """PNGs of a run: its segments, the truth in the matched segments' colours, the errors."""
+    return _gt_pictures(picture, truth_key, run.method, int(k), palette, image, run)
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _gt_truth_png(truth_key: str, palette: str, _truth: np.ndarray) -> bytes:
+    return encode_png(_segments_picture(_truth, palette))
+
+
+def gt_truth_png(truth_key: str, truth: np.ndarray, palette: str) -> bytes:
+    """The true regions, each in its own colour, outlined, as PNG."""
+    return _gt_truth_png(truth_key, palette, truth)
+
+
+@st.cache_resource(show_spinner=False, **_FIGURES)
+def _gt_confusion_figure(picture: str, truth_key: str, method: str, k: int, large_text: bool,
+                         _run: TruthRun) -> go.Figure:
+    return truth_figures.confusion_figure(_run.confusion, large_text=large_text)
+
+
+def gt_confusion_figure(picture: str, truth_key: str, k: int, run: TruthRun,
+                        large_text: bool = False) -> go.Figure:
+    """The confusion heat map of a run (see :func:`ui.truth_figures.confusion_figure`)."""
+    return _gt_confusion_figure(picture, truth_key, run.method, int(k), large_text, run)
