@@ -49,7 +49,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 
 import numpy as np
 import plotly.graph_objects as go
@@ -73,6 +74,7 @@ from segmentation.metrics import GroundTruthScores, compare_to_ground_truth
 from segmentation.samples import get_sample, load_ground_truth, load_sample
 
 from . import figures, svg
+from .budget import BudgetedCache, ComputeSlots, iteration_limit
 from .display import DisplaySettings
 from .params import SegmentParams
 from .state import WorkingImage, image_digest
@@ -107,8 +109,16 @@ __all__ = [
 
 # Bounds shared by the caches of one kind; a ttl frees what nobody looked at lately.
 _IMAGES = {"max_entries": 48, "ttl": 2 * 3600}
-# A result keeps every iteration's labels: ~0.26 MB each at 512 x 512, so a
-# typical 20-iteration run is ~5 MB; 32 of them stay well under a gigabyte.
+# k-means results of the working image keep every iteration's labels (one byte
+# per pixel per iteration: 0.26 MB at 512 x 512, 1 MB at 1024 x 1024), so their
+# size varies 1000-fold: they are budgeted in bytes, not entries (ui/budget.py).
+# RESULTS_BUDGET is the most one server process keeps; ITERATION_BUDGET bounds
+# one result (pixels x (iterations + 1) <= 106 M: 100 iterations at 1024 x 1024),
+# whatever a link asks for.
+RESULTS_BUDGET = 768 * 2**20
+ITERATION_BUDGET = 1024 * 1024 * 101
+# Results derived from one k-means result (e.g. its cleaned labels): one label
+# image each, at most ~1 MB at 1024 x 1024.
 _RESULTS = {"max_entries": 32, "ttl": 3600}
 _RENDERS = {"max_entries": 128, "ttl": 3600}
 _FIGURES = {"max_entries": 24, "ttl": 3600}  # a figure is 0.5-3 MB
@@ -122,6 +132,23 @@ ANIMATION_ALPHA = 0.55
 # above the number of different pixels (segment() raises TooFewDistinctPixelsError,
 # a subclass). Anything else is a bug and must surface as one.
 SETTINGS_ERRORS = (NoFeatureSelectedError, TooFewDistinctPointsError)
+
+_RESULTS_CACHE: BudgetedCache[Segmentation] = BudgetedCache(
+    RESULTS_BUDGET, ttl_s=3600, cache_errors=SETTINGS_ERRORS)  # failures are kept too
+
+
+def _slots_per_process() -> int:
+    """k-means runs at once in this process: $SEGMENT_SLOTS, else one per usable core."""
+    configured = os.environ.get("SEGMENT_SLOTS", "")
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+# A class changing settings at once would otherwise run thirty k-means side by
+# side, each thirty times slower; queued first come first served, each run
+# gets a whole core and the queue shows how many are ahead.
+KMEANS_SLOTS = ComputeSlots(_slots_per_process())
 
 
 def bytes_digest(data: bytes) -> str:
@@ -201,13 +228,19 @@ def uploaded_image(data: bytes, *, name: str, source: str, max_side: int) -> Upl
 # --------------------------------------------------------------------------- #
 # k-means
 # --------------------------------------------------------------------------- #
-@st.cache_resource(show_spinner="Running k-means...", **_RESULTS)
-def _segment(digest: str, params: SegmentParams, _image: np.ndarray) -> Segmentation:
-    return segment(_image, **params.segment_kwargs())
+def max_iterations(image: WorkingImage, max_iter: int) -> int:
+    """The iterations a run on ``image`` may keep, at most ``max_iter`` (ITERATION_BUDGET)."""
+    height, width = image.size
+    return iteration_limit(height * width, max_iter, ITERATION_BUDGET)
 
 
 def segmentation(image: WorkingImage, params: SegmentParams) -> Segmentation:
     """Segment the working image with ``params`` (cached on digest + params).
+
+    Computed once per process for everybody: a second session asking for the
+    same result while it runs waits for it. A new computation waits for a
+    free k-means slot (:data:`KMEANS_SLOTS`) and says so on the page, with
+    the number of runs ahead. ``max_iter`` is capped by :func:`max_iterations`.
 
     Raises
     ------
@@ -216,10 +249,34 @@ def segmentation(image: WorkingImage, params: SegmentParams) -> Segmentation:
     TooFewDistinctPointsError
         If ``k`` is larger than the number of different pixels of the image.
         Both are in :data:`SETTINGS_ERRORS`; their messages are written for
-        the user. Failures are not cached.
+        the user. They are cached like results: a rerun does not redo the work.
     """
     params.spec()  # raises NoFeatureSelectedError, not FeatureSpec's general ValueError
-    return _segment(image.digest, params, image.image)
+    allowed = max_iterations(image, params.max_iter)
+    if allowed < params.max_iter:
+        params = replace(params, max_iter=allowed)
+    notice = st.empty()
+
+    def shared_wait() -> None:
+        notice.info("Running k-means for another student with the same settings; "
+                    "the result will be shared.", icon=":material/hourglass_top:")
+
+    def compute() -> Segmentation:
+        def queued(ahead: int) -> None:
+            notice.info(f"Queued: {ahead} k-means run{'s' if ahead != 1 else ''} ahead of "
+                        "yours on this server. Yours starts as soon as one finishes.",
+                        icon=":material/hourglass_top:")
+
+        with KMEANS_SLOTS.slot(queued):
+            notice.empty()
+            with st.spinner("Running k-means..."):
+                return segment(image.image, **params.segment_kwargs())
+
+    try:
+        return _RESULTS_CACHE.get_or_compute(("segment", image.digest, params), compute,
+                                             on_wait=shared_wait)
+    finally:
+        notice.empty()
 
 
 # --------------------------------------------------------------------------- #
