@@ -1,6 +1,250 @@
-"""Ground truth: being built (Teaching pages II, issue #9)."""
+"""Ground truth: every method graded against exact masks, one picture and the whole set.
 
+A thin page over :mod:`segmentation.benchmark` (the methods, their scores on
+connected regions, the confusion with each true region's match on the
+diagonal, the best-match pictures) through :mod:`ui.cache` (``gt_*``):
+
+* a picture with an exact mask: a scene of the ground-truth set
+  (``assets/ground_truth/``), or the sidebar's current picture: the synthetic
+  gallery samples have their own truth, and for any other picture the student
+  uploads a label mask here (:func:`segmentation.io.load_label_mask`);
+* one method (its scores, the confusion heat map, the best-match pictures)
+  or all of them side by side;
+* the whole-set table, computed once per process by
+  :func:`segmentation.benchmark.score_methods`: the same table
+  ``bench/quality.py`` prints.
+
+This page's own keys start with ``ground_truth_``.
+"""
+
+import pandas as pd
 import streamlit as st
 
+from segmentation.benchmark import K, TABLE_COLUMNS, methods, table_cell
+from segmentation.io import MAX_MASK_LABELS
+from segmentation.params import K_RANGE
+from segmentation.samples import GROUND_TRUTH_SCENES, ground_truth_set
+from ui import cache
+from ui.display import display_settings
+from ui.figures import PLOTLY_CONFIG
+from ui.state import current_image
+from ui.teaching import ProgressBar, lesson_intro, try_this
+
+CURRENT = "current"  # the scene choice "the sidebar's picture"
+ALL = -1  # the method choice "all methods"; the others are positions in methods(k)
+DEFAULT_SCENE = "gravel_disc_on_grass"  # k-means specks, clean-up and the hierarchy all differ
+DEFAULT_METHOD = 1  # k-means (colour+position): the app's default run
+MASK_TYPES = ("png", "bmp", "gif", "tif", "tiff", "webp")
+
+
+def scene_title(name: str) -> str:
+    """``'Shapes noisy'`` for ``shapes_noisy``."""
+    return name.replace("_", " ").capitalize()
+
+
+def current_truth(image):
+    """(truth key, truth) of the sidebar's picture, or None with a message saying what to do."""
+    if image.sample_key is not None:
+        truth = cache.ground_truth(image)
+        if truth is not None:
+            st.caption(f"{image.title} is a synthetic sample: its exact mask comes with it.")
+            return f"sample:{image.sample_key}", truth
+    height, width = image.original_size
+    file = st.file_uploader(
+        f"Label mask of {image.title} ({width} x {height} px, PNG)", type=list(MASK_TYPES),
+        key="ground_truth_mask",
+        help="A picture of the same size where every region is painted in one flat value or "
+             f"colour (grayscale 0, 1, 2..., a palette, or RGB colours; at most "
+             f"{MAX_MASK_LABELS}). Read in memory only; nothing is written to disk.")
+    if file is None:
+        st.info(f"{image.title} has no ground truth. Paint its regions in flat colours on a "
+                f"copy of it ({width} x {height} px) in any drawing program, save it as PNG and "
+                "upload it above; or choose a scene of the set.", icon=":material/draw:")
+        return None
+    mask = cache.gt_mask(file.getvalue(), image)
+    if isinstance(mask, str):
+        st.error(mask)
+        return None
+    key, truth = mask
+    st.caption(f"Your mask: {int(truth.max()) + 1} labels"
+               + (f", shrunk with the picture to {image.size[1]} x {image.size[0]} px."
+                  if image.downscaled else "."))
+    return key, truth
+
+
+def score_metrics(run) -> None:
+    """The scores of one run as two rows of metrics."""
+    scores = run.scores
+    first = st.columns(4)
+    first[0].metric("Adjusted Rand index", f"{scores.adjusted_rand:.3f}",
+                    help="Pixel pairs both put together or apart, corrected for chance: "
+                         "1 identical, about 0 chance.")
+    first[1].metric("Variation of information", f"{scores.variation_of_information:.3f} bits",
+                    help="Split + merge: 0 when the regions are exactly the true ones.")
+    first[2].metric("VoI split", f"{scores.vi_split:.3f} bits",
+                    help="Over-segmentation: true regions cut into several regions.")
+    first[3].metric("VoI merge", f"{scores.vi_merge:.3f} bits",
+                    help="Under-segmentation: several true regions in one region.")
+    second = st.columns(4)
+    second[0].metric("Mean best-match IoU", f"{scores.mean_best_iou:.3f}",
+                     help="Each true region paired with one region (Hungarian matching); the "
+                          "mean overlap (intersection over union) of the pairs.")
+    second[1].metric("Covering", f"{scores.covering:.3f}",
+                     help="Each true region's best overlap with any region, weighted by size.")
+    second[2].metric("Boundary precision", f"{scores.boundary_precision:.3f}",
+                     help="Share of the predicted borders within 2 px of a true border.")
+    second[3].metric("Boundary recall", f"{scores.boundary_recall:.3f}",
+                     help="Share of the true borders within 2 px of a predicted border.")
+    st.caption(f"{scores.n_regions:,} connected regions against {len(run.confusion.truth_labels)}"
+               f" true ones; {run.seconds:.2f} s. Scores count connected regions, as a person "
+               "drawing them would: a segment scattered in 300 specks is 300 regions.")
+
+
+def one_method(picture_key, truth_key, k, method, picture, truth) -> None:
+    """Scores, pictures and confusion heat map of one method."""
+    run = cache.gt_run(picture_key, truth_key, method.name, k, picture, truth)
+    score_metrics(run)
+    segments, matched, errors = cache.gt_pictures(picture_key, truth_key, k, display.palette,
+                                                  picture, run)
+    columns = st.columns(4)
+    columns[0].image(cache.gt_truth_png(truth_key, truth, display.palette), output_format="PNG",
+                     caption="The truth: each true region in its own colour", width="stretch",
+                     alt=f"The {len(run.confusion.truth_labels)} true regions, flat colours.")
+    columns[1].image(segments, output_format="PNG", width="stretch",
+                     caption=f"{method.name}: its segments",
+                     alt=f"The segments of {method.name}, flat colours with dark outlines.")
+    columns[2].image(matched, output_format="PNG", width="stretch",
+                     caption="The truth in the colour of each region's matched segment "
+                             "(grey: no segment left to match)",
+                     alt="The true regions painted in the colours of their matched segments.")
+    columns[3].image(errors, output_format="PNG", width="stretch",
+                     caption=f"Errors in magenta: {100 * run.match.error_share:.1f} % of the "
+                             "pixels are not in their region's matched segment",
+                     alt=f"The picture darkened, with the {100 * run.match.error_share:.0f} % "
+                         "of pixels outside their region's matched segment in magenta.")
+    st.plotly_chart(cache.gt_confusion_figure(picture_key, truth_key, k, run,
+                                              large_text=display.present),
+                    key="ground_truth_confusion_chart", config=PLOTLY_CONFIG,
+                    alt=f"Heat map: rows are the {len(run.confusion.truth_labels)} true regions, "
+                        f"columns the {len(run.confusion.predicted_labels)} segments of "
+                        f"{method.name}; each cell is the share of the region the segment took.")
+    st.caption("Each row is a true region and shows where its pixels went. The matched segment "
+               "of each region comes first, so a perfect result is a dark diagonal; a row "
+               "spread over several columns is a region split apart, a column with several "
+               "dark cells is regions merged into one segment.")
+
+
+def all_methods(picture_key, truth_key, k, picture, truth) -> None:
+    """Every method on this picture: a table of scores and their segments."""
+    bar = ProgressBar("Running every method on this picture...")
+    runs = []
+    chosen = methods(k)
+    for done, method in enumerate(chosen):
+        bar.update(done / len(chosen))
+        runs.append(cache.gt_run(picture_key, truth_key, method.name, k, picture, truth))
+    bar.done()
+    rows = [{"method": run.method, "ARI": run.scores.adjusted_rand,
+             "VoI": run.scores.variation_of_information, "split": run.scores.vi_split,
+             "merge": run.scores.vi_merge, "mean IoU": run.scores.mean_best_iou,
+             "covering": run.scores.covering, "boundary P": run.scores.boundary_precision,
+             "boundary R": run.scores.boundary_recall, "regions": run.scores.n_regions,
+             "time (s)": run.seconds} for run in runs]
+    numbers = {name: "{:.3f}" for name in rows[0] if name not in ("method", "regions")}
+    st.table(pd.DataFrame(rows).style.format({**numbers, "regions": "{:,}", "time (s)": "{:.2f}"})
+             .hide(axis="index"))
+    columns = st.columns(3)
+    for index, (method, run) in enumerate(zip(chosen, runs)):
+        segments = cache.gt_pictures(picture_key, truth_key, k, display.palette, picture, run)[0]
+        columns[index % 3].image(segments, output_format="PNG", width="stretch",
+                                 caption=f"{method.name}: {run.scores.n_regions:,} regions",
+                                 alt=f"The segments of {method.name}.")
+
+
+def whole_set_table(k: int) -> None:
+    """The comparison table on the whole set, computed once per process."""
+    scenes = ground_truth_set()
+    chosen = methods(k)
+    bar = ProgressBar(f"Scoring {len(chosen)} methods on the {len(scenes)} scenes "
+                      "(once for the whole class)...")
+    table = cache.gt_table(k, progress=lambda done, total, _: bar.update(done / total))
+    bar.done()
+    frame = pd.DataFrame([{"method": row.method,
+                           **{column: table_cell(row, column) for column in TABLE_COLUMNS},
+                           "time (s)": f"{row.median_seconds:.3f}"} for row in table.rows])
+    st.table(frame.style.hide(axis="index"))
+    command = "bench/quality.py" + ("" if k == K else f" --k {k}")
+    st.caption(f"Mean ± standard deviation over the {len(table.scenes)} scenes (k = {k}), scored "
+               f"on connected regions; time: the median per scene when it was computed. This is "
+               f"the same table, from the same code, that `{command}` prints.")
+    with st.expander("More scores: VoI split and merge, mean IoU, boundary precision and recall"):
+        more = pd.DataFrame([{"method": row.method, "VoI split": row.mean("vi_split"),
+                              "VoI merge": row.mean("vi_merge"),
+                              "mean IoU": row.mean("mean_best_iou"),
+                              "boundary P": row.mean("boundary_precision"),
+                              "boundary R": row.mean("boundary_recall")} for row in table.rows])
+        st.table(more.style.format(precision=3).hide(axis="index"))
+        st.caption("Means over the scenes. A method that cuts everything into specks has a "
+                   "large split and a small merge; one that paints big blobs the reverse.")
+
+
+image = current_image()
+display = display_settings()
+
 st.title("Ground truth")
-st.info("This page is being built.")
+lesson_intro("A score needs an answer key: every picture here comes with the exact mask of its "
+             "regions, and each method is graded against it on connected regions, so "
+             "k-means' scattered specks count as many small regions. Watch the two halves of "
+             "the variation of information: colour-only k-means loses on *split* (regions cut "
+             "into specks), the hierarchy on *merge*, and clean-up brings k-means from the "
+             "bottom of the table to the top.")
+
+st.session_state.setdefault("ground_truth_scene", DEFAULT_SCENE)
+st.session_state.setdefault("ground_truth_method", DEFAULT_METHOD)
+st.session_state.setdefault("ground_truth_k", K)
+scene_col, method_col, k_col = st.columns([5, 4, 3], gap="medium")
+with k_col:
+    k = st.slider("k (k-means and hierarchy)", *K_RANGE, key="ground_truth_k")
+chosen = methods(k)
+with scene_col:
+    scene = st.selectbox(
+        "Picture", (*ground_truth_set(), CURRENT), key="ground_truth_scene",
+        format_func=lambda name: (f"The current picture: {image.title}" if name == CURRENT
+                                  else f"{scene_title(name)} (set)"))
+with method_col:
+    method_index = st.selectbox(
+        "Method", (*range(len(chosen)), ALL), key="ground_truth_method",
+        format_func=lambda index: "All methods" if index == ALL else chosen[index].name)
+
+if scene == CURRENT:
+    picture, picture_key = image.image, image.digest
+    found = current_truth(image)
+    truth_key, truth = found if found is not None else (None, None)
+    where = image.resolution_text()
+else:
+    picture, truth = cache.gt_scene(scene)
+    picture_key = truth_key = f"scene:{scene}"
+    where = f"{GROUND_TRUTH_SCENES[scene]} 256 x 256 px, with its exact mask."
+st.caption(where if method_index == ALL else f"{where} {chosen[method_index].description}")
+
+if truth is not None:
+    st.subheader("Scores on this picture")
+    if method_index == ALL:
+        all_methods(picture_key, truth_key, k, picture, truth)
+    else:
+        one_method(picture_key, truth_key, k, chosen[method_index], picture, truth)
+    st.markdown("**Variation of information** counts the bits lost between the two "
+                "partitions, in two parts. **Split**: knowing a pixel's true region, how many "
+                "more bits to tell which of our regions it is in; it grows when true regions "
+                "are cut into pieces (over-segmentation). **Merge**: knowing our region, how many "
+                "more bits to tell the true region; it grows when one of our regions swallows "
+                "several true ones (under-segmentation).")
+
+st.subheader("Every method on the whole set")
+whole_set_table(k)
+
+try_this("Choose **Shapes textured** and **k-means (colour)**: the stripes scatter thousands of "
+         "specks, so VoI *split* is huge while *merge* stays small. Then switch the method to "
+         "**k-means + clean**: which half of the VoI drops, what happens to the heat map's "
+         "diagonal, and where are the magenta errors left?",
+         {"ground_truth_scene": "shapes_textured", "ground_truth_method": 0},
+         key="ground_truth_try_this", label="Try this on textured shapes")

@@ -228,6 +228,17 @@ def uploaded_image(data: bytes, *, name: str, source: str, max_side: int) -> Upl
 # --------------------------------------------------------------------------- #
 # k-means
 # --------------------------------------------------------------------------- #
+def clear_caches() -> None:
+    """Forget every cached result of this process (Streamlit's caches and the k-means results)."""
+    st.cache_resource.clear()
+    _RESULTS_CACHE.clear()
+
+
+def results_cache_stats():
+    """Entries, bytes, hits and misses of the k-means results cache (a :class:`CacheStats`)."""
+    return _RESULTS_CACHE.stats()
+
+
 def max_iterations(image: WorkingImage, max_iter: int) -> int:
     """The iterations a run on ``image`` may keep, at most ``max_iter`` (ITERATION_BUDGET)."""
     height, width = image.size
