@@ -4,6 +4,10 @@ A thin page. The first screen (:func:`ui.views.first_screen`) holds the
 segmented picture, the step control, k and the features, the inertia curve
 and the feature space; below it come the result pictures, the ground truth
 of synthetic samples, the statistics, the downloads and the share link.
+The *Clean up* switch (``explore_clean``, in the URL too) makes everything
+from the result pictures down show the labels after
+:func:`segmentation.postprocess.clean`; the first screen and the animation
+keep showing the k-means iterations.
 :mod:`ui.cache` computes (once per image and parameters). This page's own
 widget keys start with ``explore_`` (see :mod:`ui`).
 """
@@ -28,13 +32,18 @@ views.summary_metrics(result)
 views.animation_section(image, params, result, display)
 
 st.subheader("Result")
-alpha = views.result_images(image, params, result, display)
+cleaned = views.clean_switch()
+# What the rest of the page shows and exports: k-means' labels, or the same cleaned up.
+shown = cache.cleaned_segmentation(image, params) if cleaned else result
+if cleaned:
+    views.clean_summary(image, params)
+alpha = views.result_images(image, params, shown, display, cleaned=cleaned)
 if alpha is None:  # the opacity slider is in a closed tab: the overlay download keeps its value
     alpha = st.session_state.get("_explore_alpha", cache.DEFAULT_ALPHA)
 st.session_state["_explore_alpha"] = alpha
-views.ground_truth_section(image, params, result, display)
-views.statistics_section(result, display.palette)
+views.ground_truth_section(image, params, shown, display, cleaned=cleaned)
+views.statistics_section(shown, display.palette)
 
 st.subheader("Downloads")
-downloads.download_section(image, params, result, alpha)
-views.share_link(image, params)
+downloads.download_section(image, params, shown, alpha, cleaned=cleaned)
+views.share_link(image, params, cleaned=cleaned)

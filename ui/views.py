@@ -25,6 +25,7 @@ from __future__ import annotations
 import streamlit as st
 
 from segmentation import Segmentation
+from segmentation.postprocess import CLEAN_DEFAULTS
 from segmentation.visualize import color_names
 
 from . import cache, controls
@@ -36,11 +37,12 @@ from .state import DEFAULT_MAX_SIDE, WorkingImage
 from .svg import inertia_svg
 from .tables import statistics_frame, statistics_html
 
-__all__ = ["STEP_KEY", "animation_section", "first_screen", "ground_truth_section",
-           "result_images", "segments_alt", "share_link", "statistics_section", "step_label",
-           "summary_metrics"]
+__all__ = ["CLEAN_KEY", "STEP_KEY", "animation_section", "clean_summary", "clean_switch",
+           "first_screen", "ground_truth_section", "result_images", "segments_alt", "share_link",
+           "statistics_section", "step_label", "summary_metrics"]
 
 STEP_KEY = "explore_step"  # the half-step shown: the one iteration control
+CLEAN_KEY = "explore_clean"  # the "Clean up" switch of the result, bound to the URL
 _STEP_RUN_KEY = "_explore_step_run"  # (digest, params) the step belongs to
 _FULL_RUN_KEY = "_explore_full_run"  # (digest, params) of the last full run
 _IN_FULL_RUN_KEY = "_explore_in_full_run"  # True while the whole page runs
@@ -293,12 +295,45 @@ def animation_section(image: WorkingImage, params: SegmentParams, result: Segmen
                     key="explore_convergence_chart", config=PLOTLY_CONFIG)
 
 
+def clean_switch() -> bool:
+    """The result's "Clean up" switch, off by default, bound to the URL as ``explore_clean``."""
+    d = CLEAN_DEFAULTS
+    return st.toggle("Clean up the segments", False, key=CLEAN_KEY, bind="query-params",
+                     help=f"segmentation.postprocess.clean with its defaults: regions under "
+                          f"{d['min_size']} pixels join their neighbour, neighbours whose mean "
+                          f"colours differ by less than ΔE {d['merge_threshold']:g} merge, "
+                          f"borders are smoothed (radius {d['smooth_radius']}). The defaults "
+                          "were tuned on the ground-truth set; the Clean-up page shows each "
+                          "step.")
+
+
+def clean_summary(image: WorkingImage, params: SegmentParams) -> None:
+    """What the switched-on clean-up changed: connected regions and pixels moved."""
+    counts = cache.clean_counts(image, params)
+    regions, moved = st.columns(2)
+    regions.metric("Connected regions", f"{counts.regions_after:,}",
+                   delta=f"{counts.regions_after - counts.regions_before:,} by the clean-up",
+                   delta_color="inverse",
+                   help=f"k-means alone: {counts.regions_before:,} connected regions (pieces "
+                        "of one segment joined up, down, left or right).")
+    moved.metric("Pixels moved to another segment", f"{counts.pixels_moved:,}",
+                 help=f"{100 * counts.pixels_moved / counts.n_pixels:.1f} % of the picture.")
+    st.caption("The pictures, statistics and downloads below show the **cleaned-up** segments; "
+               "the step control and the animation above show k-means itself, before the "
+               "clean-up.")
+    st.page_link("app_pages/cleanup.py", label="See each clean-up step",
+                 icon=":material/cleaning_services:")
+
+
 def result_images(image: WorkingImage, params: SegmentParams, result: Segmentation,
-                  display: DisplaySettings = DisplaySettings()) -> float | None:
+                  display: DisplaySettings = DisplaySettings(), *,
+                  cleaned: bool = False) -> float | None:
     """The result as overlay, boundaries, mean colours or the original: one tab at a time.
 
     Tabs are lazy (``on_change="rerun"``): only the open tab's picture is
     built and sent, so a change of k repaints one picture here, not four.
+    With ``cleaned``, ``result`` is :func:`ui.cache.cleaned_segmentation`'s
+    and its pictures are cached apart from the k-means ones.
 
     Returns
     -------
@@ -307,6 +342,8 @@ def result_images(image: WorkingImage, params: SegmentParams, result: Segmentati
         else None.
     """
     height, width = result.shape
+    key = cache.cleaned_key(params) if cleaned else params  # the pictures' cache key
+    what = "cleaned-up segments" if cleaned else "segments"
     overlay_tab, edges_tab, means_tab, original_tab = st.tabs(
         ["Overlay", "Boundaries", "Mean colours", "Original"], key="explore_result_tabs",
         on_change="rerun")
@@ -316,18 +353,20 @@ def result_images(image: WorkingImage, params: SegmentParams, result: Segmentati
             alpha = st.slider("Overlay opacity", 0.0, 1.0, cache.DEFAULT_ALPHA, 0.05,
                               key="explore_opacity",
                               help="0 shows the photo, 1 the flat segment colours.")
-            st.image(cache.overlay_jpeg(image, params, result, alpha, display),
-                     caption=f"Segments at {alpha:.0%} opacity", output_format="JPEG",
-                     alt=f"The photo with its {result.k} segments painted over it at "
+            st.image(cache.overlay_jpeg(image, key, result, alpha, display),
+                     caption=f"{what.capitalize()} at {alpha:.0%} opacity", output_format="JPEG",
+                     alt=f"The photo with its {result.k} {what} painted over it at "
                          f"{alpha:.0%} opacity: {segments_alt(result, palette=display.palette)}.")
     if edges_tab.open:
-        edges_tab.image(cache.boundaries_png(image, params, result), caption="Segment boundaries",
+        edges_tab.image(cache.boundaries_png(image, key, result),
+                        caption=f"Boundaries of the {what}",
                         output_format="PNG",
                         alt=f"The photo with the edges between its {result.k} segments drawn in "
                             "yellow.")
     if means_tab.open:
-        means_tab.image(cache.mean_color_png(image, params, result),
-                        caption="Each segment painted with its mean colour", output_format="PNG",
+        means_tab.image(cache.mean_color_png(image, key, result),
+                        caption=f"Each of the {what} painted with its mean colour",
+                        output_format="PNG",
                         alt=f"The picture posterised to {result.k} colours, each segment painted "
                             "with the mean colour of its pixels: "
                             + "; ".join(f"segment {s.label}, {s.hex_color}"
@@ -339,15 +378,20 @@ def result_images(image: WorkingImage, params: SegmentParams, result: Segmentati
 
 
 def ground_truth_section(image: WorkingImage, params: SegmentParams, result: Segmentation,
-                         display: DisplaySettings = DisplaySettings()) -> None:
-    """For synthetic samples: the exact answer beside the result, and the scores."""
-    scores = cache.truth_scores(image, params, result)
+                         display: DisplaySettings = DisplaySettings(), *,
+                         cleaned: bool = False) -> None:
+    """For synthetic samples: the exact answer beside the result, and the scores.
+
+    With ``cleaned``, ``result`` is the cleaned-up one (see :func:`result_images`).
+    """
+    key = cache.cleaned_key(params) if cleaned else params
+    scores = cache.truth_scores(image, key, result)
     if scores is None:
         return
     st.subheader("Against the ground truth")
     truth, numbers = st.columns(2)
     n_regions = len(set(match.truth_label for match in scores.matching))
-    truth.image(cache.truth_png(image, params, result, display.palette),
+    truth.image(cache.truth_png(image, key, result, display.palette),
                 caption="Ground truth, each region in the colour of its best-matching segment",
                 output_format="PNG",
                 alt=f"The exact regions of the synthetic picture, {n_regions} of them matched to "
@@ -373,11 +417,13 @@ def statistics_section(result: Segmentation, palette: str = "default") -> None:
                "centre (lower is tighter).")
 
 
-def share_link(image: WorkingImage, params: SegmentParams) -> None:
-    """The link that reopens this result."""
+def share_link(image: WorkingImage, params: SegmentParams, *, cleaned: bool = False) -> None:
+    """The link that reopens this result (with the clean-up switched on if ``cleaned``)."""
     st.subheader("Share these settings")
     query = query_string(params, sample_key=image.sample_key, max_side=image.max_side,
                          default_max_side=DEFAULT_MAX_SIDE)
+    if cleaned:  # the switch's own query parameter, as its binding writes it
+        query += f"{'&' if query else '?'}{CLEAN_KEY}=true"
     link = f"{st.context.url or ''}{query}"
     st.markdown(f"[{link}]({link})", help="Right-click to copy. The address bar always holds "
                                           "the current settings too.")
