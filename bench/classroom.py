@@ -117,6 +117,7 @@ class Student:
         self.http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
         self.query_string = urlencode(link)
         self.page_script_hash = ""
+        self.page_name = ""  # url_path of the page to open ("": the default page)
         self.widgets: dict[str, object] = {}  # widget key -> its element proto (last run)
         self.fragments: dict[str, str] = {}  # widget key -> id of the fragment drawing it
         self.states: dict[str, WidgetState] = {}  # widget id -> value we set
@@ -155,7 +156,7 @@ class Student:
         A widget drawn inside an ``st.fragment`` reruns only that fragment, as
         in the browser; the page may then rerun the whole app itself.
         """
-        state = ClientState(query_string=self.query_string,
+        state = ClientState(query_string=self.query_string, page_name=self.page_name,
                             page_script_hash=self.page_script_hash, fragment_id=fragment_id)
         state.widget_states.widgets.extend(self.states.values())
         message = BackMsg(rerun_script=state)

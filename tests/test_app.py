@@ -198,7 +198,7 @@ def test_opacity_and_k_recompute_only_what_changed(app, monkeypatch):
 
     monkeypatch.setattr(cache, "segment", counting("segment", cache.segment))
     monkeypatch.setattr(cache, "load_sample", counting("load_sample", cache.load_sample))
-    st.cache_resource.clear()  # start cold, whatever ran before in this process
+    cache.clear_caches()  # start cold, whatever ran before in this process
     app.run()
     assert calls == {"segment": 1, "load_sample": 1}
     app.slider(key="explore_opacity").set_value(0.8).run()
@@ -579,7 +579,7 @@ def test_a_bug_is_not_shown_as_settings_advice(app, monkeypatch):
         raise ValueError("operands could not be broadcast together")
 
     monkeypatch.setattr(cache, "segment", broken)
-    st.cache_resource.clear()
+    cache.clear_caches()
     app.run()
     assert not app.warning
     assert app.exception

@@ -186,16 +186,19 @@ class UploadResult:
 
 
 @st.cache_resource(show_spinner="Reading your picture...", **_IMAGES)
-def _decode_upload(file_digest: str, max_side: int, _data: bytes) -> LoadedImage | str:
-    """The decoded file, or the error message. Failures are cached too, so a
-    bad file is not parsed again on every rerun while it stays selected."""
+def _decode_upload(file_digest: str, max_side: int, _data: bytes) -> tuple[LoadedImage, str] | str:
+    """The decoded file and its pixels' digest, or the error message. Failures
+    are cached too, so a bad file is not parsed again on every rerun while it
+    stays selected; the pixels are hashed once per file, not once per rerun."""
     try:
-        return load_image(_data, max_side=max_side)
+        loaded = load_image(_data, max_side=max_side)
     except ImageLoadError as err:
         return str(err)
+    return loaded, image_digest(loaded.image)
 
 
-def uploaded_image(data: bytes, *, name: str, source: str, max_side: int) -> UploadResult:
+def uploaded_image(data: bytes, *, name: str, source: str, max_side: int,
+                   file_digest: str | None = None) -> UploadResult:
     """Decode an uploaded or camera picture (in memory only) at working resolution.
 
     Parameters
@@ -208,6 +211,9 @@ def uploaded_image(data: bytes, *, name: str, source: str, max_side: int) -> Upl
         Where it came from.
     max_side : int
         Working-resolution limit.
+    file_digest : str, optional
+        :func:`bytes_digest` of ``data`` if the caller kept it from an
+        earlier rerun (hashing a 25 MB file takes ~50 ms); computed if None.
 
     Returns
     -------
@@ -215,12 +221,13 @@ def uploaded_image(data: bytes, *, name: str, source: str, max_side: int) -> Upl
         ``image`` set on success; ``error`` holds a plain-language message if
         the file is not a readable image (see :class:`segmentation.ImageLoadError`).
     """
-    loaded = _decode_upload(bytes_digest(data), max_side, data)
-    if isinstance(loaded, str):
-        return UploadResult(None, loaded)
+    decoded = _decode_upload(file_digest or bytes_digest(data), max_side, data)
+    if isinstance(decoded, str):
+        return UploadResult(None, decoded)
+    loaded, digest = decoded
     image = loaded.image  # read-only (H, W, 3) uint8
     return UploadResult(WorkingImage(source=source, name=name, title=name,
-                                     digest=image_digest(image), image=image,
+                                     digest=digest, image=image,
                                      original_size=loaded.info.original_size,
                                      max_side=max_side), None)
 
@@ -1266,13 +1273,6 @@ def pixel_classifier(image: WorkingImage, strokes: np.ndarray, *, sigma_min: flo
     return _pixel_classifier(image.digest, strokes_digest(strokes), float(sigma_min),
                              float(sigma_max), int(n_estimators), int(seed),
                              teaching_image(image), strokes)
-
-
-def teaching_truth(image: WorkingImage) -> np.ndarray | None:
-    """The sample's ground truth at :func:`teaching_image` size, or None (photos, uploads)."""
-    if image.sample_key is None:
-        return None
-    return _ground_truth(image.sample_key, teaching_image(image).shape[:2])
 
 
 @st.cache_resource(show_spinner=False, **_RENDERS)

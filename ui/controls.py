@@ -37,7 +37,8 @@ from segmentation.params import (
     WEIGHT_RANGE,
     SegmentParams,
 )
-from ui.state import MAX_SIDE_CHOICES
+from ui import cache
+from ui.state import MAX_SIDE_CHOICES, current_image
 
 __all__ = ["CONTROL_DEFAULTS", "RunOptions", "drop_invalid_link_values", "format_tol",
            "main_controls", "query_items",
@@ -164,6 +165,11 @@ def run_options() -> RunOptions:
                                key="tol", bind=_BIND,
                                help="Stop when the centres move less than this (relative "
                                     "to the spread of the features).")
+        allowed = cache.max_iterations(current_image(), max_iter)
+        if allowed < max_iter:  # a class shares the server: no run keeps 300 big iterations
+            st.caption(f"At this picture size a run keeps at most {allowed} iterations "
+                       "(the server is shared); choose a smaller longest side for more.")
+            max_iter = allowed
     return RunOptions(init=init, seed=seed, max_iter=max_iter, tol=tol, n_init=n_init)
 
 

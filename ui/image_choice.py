@@ -29,6 +29,7 @@ _SOURCE_LABELS = {"sample": "Sample gallery", "upload": "Upload", "camera": "Cam
 # Gallery order: by group, in the order of SAMPLE_GROUPS.
 _GALLERY = tuple(s.key for group in SAMPLE_GROUPS for s in SAMPLES if s.group == group)
 _URL_READ_KEY = "_sample_url_read"  # session flag: the link's ?sample= was applied
+UPLOAD_DIGEST_KEY = "_upload_digest"  # session: (file_id, SHA-256) of the current upload
 
 
 def image_sidebar() -> WorkingImage:
@@ -108,12 +109,26 @@ def _use_picture(file, source: str, max_side: int) -> None:
         st.caption("No picture yet: still showing the previous image.")
         return
     name = file.name if source == "upload" else "Camera snapshot"
-    result = cache.uploaded_image(file.getvalue(), name=name, source=source, max_side=max_side)
+    result = cache.uploaded_image(file.getvalue(), name=name, source=source, max_side=max_side,
+                                  file_digest=_file_digest(file))
     if result.error is not None:
         st.error(f"Could not use {file.name!r}: {result.error} "
                  "Still showing the previous image.")
         return
     set_current_image(result.image)
+
+
+def _file_digest(file) -> str:
+    """SHA-256 of an uploaded file, computed once per upload rather than on every rerun.
+
+    Streamlit gives every uploaded file a new ``file_id``; the digest is kept
+    with it in the session (only the 64-character digest, never the bytes).
+    """
+    kept = st.session_state.get(UPLOAD_DIGEST_KEY)
+    if kept is None or kept[0] != file.file_id:
+        kept = (file.file_id, cache.bytes_digest(file.getvalue()))
+        st.session_state[UPLOAD_DIGEST_KEY] = kept
+    return kept[1]
 
 
 def _sync_sample_param(image: WorkingImage) -> None:
