@@ -83,6 +83,11 @@ config = tomllib.loads(path.read_text()) if path.is_file() else {}
 print(int(config.get("server", {}).get("maxUploadSize", 200)))')"
 BODY_LIMIT_MB=$(( MAX_UPLOAD_MB + 1 ))
 
+# k-means runs at once per replica (ui/cache.py, KMEANS_SLOTS): the cores shared
+# out among the replicas, at least one each; more wait in a visible queue.
+CORES="$(nproc)"
+export SEGMENT_SLOTS="${SEGMENT_SLOTS:-$(( CORES / N > 0 ? CORES / N : 1 ))}"
+
 SERVERS=""
 for i in $(seq 1 "$N"); do
     port=$(( PORT + i ))

@@ -299,6 +299,8 @@ def test_deployment_replicas_probes_secret_and_resources(manifests):
     mebibytes = {kind: int(resources[kind]["memory"].removesuffix("Mi")) for kind in resources}
     assert 0 < mebibytes["requests"] < mebibytes["limits"]
     assert resources["requests"]["cpu"] == "1"  # one Streamlit process uses one core
+    # As many k-means runs at once as the pod has cores requested: the rest queue.
+    assert env["SEGMENT_SLOTS"]["value"] == resources["requests"]["cpu"]
 
 
 def test_service_and_ingress_route_to_the_pods(manifests):
