@@ -19,7 +19,6 @@ from ui.lesson_checkpoints import CHECKPOINTS, LessonQuestion, question
 from ui.teaching import apply_settings, lesson_intro
 
 _OPEN_KEY = "_lesson_open"  # set by a "show me" button: the page to open on the next run
-TABS_KEY = "lesson_tabs"
 PAGE_TITLES = {  # page script -> its navigation title (app.PAGES), for the links
     "app_pages/explore.py": "Explore", "app_pages/choosing_k.py": "Choosing k",
     "app_pages/compare.py": "Side by side", "app_pages/starts.py": "What the start does",
@@ -34,6 +33,7 @@ _PRESENT_CSS = """
 <style>
 [data-testid="stMain"] [data-baseweb="tab"] p { font-size: 1.35rem; }
 [data-testid="stMain"] td, [data-testid="stMain"] th { font-size: 1.15rem; }
+@media (min-width: 700px) { [data-testid="stMain"] .katex-display { font-size: 1.3em; } }
 </style>
 """
 
@@ -42,11 +42,6 @@ def open_page(settings: dict, page: str) -> None:
     """Button callback: set the shared settings, then open ``page`` (switched to below)."""
     apply_settings(settings)
     st.session_state[_OPEN_KEY] = page
-
-
-def go_to(section: str) -> None:
-    """Button callback: select the tab ``section``."""
-    st.session_state[TABS_KEY] = section
 
 
 if target := st.session_state.pop(_OPEN_KEY, None):
@@ -64,14 +59,6 @@ def takeaway(text: str, *pages: str) -> None:
         for page in pages:
             st.page_link(page, label=f"See it: {PAGE_TITLES[page]}",
                          icon=":material/arrow_forward:")
-
-
-def next_section(index: int) -> None:
-    """The button to the next tab (the tabs are at the top of a long section)."""
-    if index + 1 < len(SECTIONS):
-        st.button(f"Next: {SECTIONS[index + 1]}", key=f"lesson_next_{index}",
-                  icon=":material/arrow_downward:", on_click=go_to, args=(SECTIONS[index + 1],),
-                  help="Opens the next section; scroll up to its top.")
 
 
 def checkpoint(q: LessonQuestion) -> None:
@@ -121,7 +108,7 @@ def result(q: LessonQuestion, attempt: checkpoints.Attempt) -> None:
         for column, picture in zip(st.columns(len(pictures)), pictures):
             column.image(cache.labels_png(picture.image, picture.what, picture.labels,
                                           display.palette),
-                         caption=picture.caption, output_format="PNG", width="stretch",
+                         caption=picture.caption, output_format="PNG", width=320,
                          alt=f"{picture.image.title}, {picture.caption}: the picture in "
                              "flat segment colours.")
     st.markdown(f"**Why.** {q.why}")
@@ -159,7 +146,7 @@ with st.expander("For the teacher: a 45-minute plan", icon=":material/co_present
         "| 40–45 | Wrap-up | Students download their progress (JSON) as an exit ticket; "
         "which prediction surprised most of the class? |")
 
-tabs = st.tabs(SECTIONS, key=TABS_KEY)
+tabs = st.tabs(SECTIONS)
 
 # --------------------------------------------------------------------------- #
 # 1. What segmentation is
@@ -189,7 +176,6 @@ with tabs[0]:
     takeaway("Segments are groups of similar pixels; semantic, instance and panoptic "
              "segmentation also say *what* each group is, which needs labelled examples.",
              "app_pages/explore.py", "app_pages/learning.py")
-    next_section(0)
 
 # --------------------------------------------------------------------------- #
 # 2. The five steps
@@ -200,12 +186,14 @@ with tabs[1]:
                 "(here CIELAB, scaled by 1/100) and, weighted by λ, its position (row *i*, "
                 "column *j*, scaled to [0, 1]).")
     st.latex(r"\mathbf{x}_p = \big(\,\mathbf{c}_p,\; \lambda\,\mathbf{u}_p\,\big)")
-    st.latex(r"\mathbf{c}_p = \tfrac{1}{100}\,(L_p,\ a_p,\ b_p), \qquad "
-             r"\mathbf{u}_p = \Big(\tfrac{i_p}{H-1},\ \tfrac{j_p}{W-1}\Big)")
+    # One short formula per line: a phone shows each without scrolling.
+    st.latex(r"\mathbf{c}_p = \tfrac{1}{100}\,(L_p,\ a_p,\ b_p)")
+    st.latex(r"\mathbf{u}_p = \Big(\frac{i_p}{H-1},\ \frac{j_p}{W-1}\Big)")
     st.markdown("So the squared distance between two pixels adds a colour part and a "
                 "position part, and λ sets the exchange rate:")
-    st.latex(r"\|\mathbf{x}_p-\mathbf{x}_q\|^2 = \|\mathbf{c}_p-\mathbf{c}_q\|^2"
-             r" + \lambda^2\,\|\mathbf{u}_p-\mathbf{u}_q\|^2")
+    st.latex(r"\begin{aligned}\|\mathbf{x}_p-\mathbf{x}_q\|^2"
+             r" &= \|\mathbf{c}_p-\mathbf{c}_q\|^2 \\"
+             r" &+ \lambda^2\,\|\mathbf{u}_p-\mathbf{u}_q\|^2\end{aligned}")
     st.markdown("**2 · Initialise.** Choose *k* starting centres μ₁ … μₖ: *k* random "
                 "pixels, "
                 "or **k-means++**, which picks each next centre with a probability growing "
@@ -228,7 +216,6 @@ with tabs[1]:
              "inertia falls at every step until nothing changes.", "app_pages/explore.py")
     for checkpoint_id in ("lesson.inertia_rises", "lesson.iterations"):
         checkpoint(question(checkpoint_id))
-    next_section(1)
 
 # --------------------------------------------------------------------------- #
 # 3. Colour only, or colour and position
@@ -247,7 +234,6 @@ with tabs[2]:
              "app_pages/compare.py")
     for checkpoint_id in ("lesson.position_weight", "lesson.blue_discs"):
         checkpoint(question(checkpoint_id))
-    next_section(2)
 
 # --------------------------------------------------------------------------- #
 # 4. Good practice
@@ -271,7 +257,6 @@ with tabs[3]:
              "app_pages/choosing_k.py", "app_pages/starts.py", "app_pages/cleanup.py")
     for checkpoint_id in ("lesson.inertia_vs_k", "lesson.stuck_start"):
         checkpoint(question(checkpoint_id))
-    next_section(3)
 
 # --------------------------------------------------------------------------- #
 # 5. Limitations
@@ -293,7 +278,6 @@ with tabs[4]:
     takeaway("Simple, fast and label-free, but blind to meaning: measure it against ground "
              "truth and compare it with other methods.",
              "app_pages/ground_truth.py", "app_pages/methods.py")
-    next_section(4)
 
 # --------------------------------------------------------------------------- #
 # 6. Deep learning
@@ -347,7 +331,7 @@ with progress_slot:
                      text=f"{summary['answered']} of {summary['total']} checkpoints answered, "
                           f"{summary['correct']} predicted right")
     download_col.download_button(
-        "Download my progress (JSON)", checkpoints.to_json(checkpoints.attempts(), CHECKPOINTS),
+        "My progress (JSON)", checkpoints.to_json(checkpoints.attempts(), CHECKPOINTS),
         file_name="kmeans-lesson-progress.json", mime="application/json",
         key="lesson_download_progress", icon=":material/download:", on_click="ignore",
         help="Your predictions, the measured answers and the times, as JSON.")
