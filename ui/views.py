@@ -22,6 +22,7 @@ step, the converged result.
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from segmentation import Segmentation
@@ -59,7 +60,7 @@ def segments_alt(result: Segmentation, iteration: int | None = None,
     """
     names = color_names(result.k, palette)
     labels = result.labels if iteration is None else result.labels_at(iteration)
-    counts = [int((labels == j).sum()) for j in range(result.k)]
+    counts = np.bincount(labels.ravel(), minlength=result.k)  # one pass, not k
     return "; ".join(f"segment {j}, {names[j]}, {100 * count / labels.size:.0f} % of the picture"
                      for j, count in enumerate(counts))
 
