@@ -220,6 +220,14 @@ def test_mask_of_the_wrong_size_names_both_sizes(truth):
         load_label_mask(mask, size=(12, 12))
 
 
+def test_size_is_height_then_width():
+    # A 3 high x 5 wide mask fits size=(3, 5), not (5, 3).
+    mask = encode_png(np.arange(15, dtype=np.uint8).reshape(3, 5))
+    assert load_label_mask(mask, size=(3, 5)).shape == (3, 5)
+    with pytest.raises(ValueError, match="mask is 5 x 3 pixels but the picture is 3 x 5"):
+        load_label_mask(mask, size=(5, 3))
+
+
 @pytest.mark.parametrize("data", [b"", b"not an image at all", encode_png(np.zeros((4, 4), np.uint8))[:40]],
                          ids=["empty", "text", "truncated"])
 def test_corrupt_bytes_are_a_value_error(data):
