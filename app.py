@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from ui.controls import drop_invalid_link_values
 from ui.display import display_sidebar, page_style, presentation_requested
-from ui.image_choice import image_sidebar
+from ui.image_choice import image_sidebar, keep_uploads_in_memory
 from ui.teaching import keep_shared_settings
 
 # Streamlit runs every session's script in a thread of one process, and BLAS
@@ -77,6 +77,7 @@ def main() -> None:
     # Process-wide, ~1 ms; on every run, to catch BLAS libraries loaded since
     # (threadpoolctl lets one live thread at a time set it; the others find it set).
     threadpool_limits(BLAS_THREADS)
+    keep_uploads_in_memory()  # the server would spool uploads over 1 MB to a temp file
     present = presentation_requested()
     st.set_page_config(page_title="k-means segmentation", page_icon="🎨", layout="wide",
                        initial_sidebar_state="collapsed" if present else "auto")

@@ -21,7 +21,7 @@ from segmentation.samples import DEFAULT_SAMPLE, SAMPLE_GROUPS, SAMPLES, get_sam
 from . import cache
 from .state import DEFAULT_MAX_SIDE, MAX_SIDE_CHOICES, WorkingImage, current_image, set_current_image
 
-__all__ = ["UPLOAD_TYPES", "image_sidebar", "try_this"]
+__all__ = ["UPLOAD_TYPES", "image_sidebar", "keep_uploads_in_memory", "try_this"]
 
 UPLOAD_TYPES = ("png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff")
 SAMPLE_PARAM = "sample"  # query parameter holding the sample key
@@ -30,6 +30,23 @@ _SOURCE_LABELS = {"sample": "Sample gallery", "upload": "Upload", "camera": "Cam
 _GALLERY = tuple(s.key for group in SAMPLE_GROUPS for s in SAMPLES if s.group == group)
 _URL_READ_KEY = "_sample_url_read"  # session flag: the link's ?sample= was applied
 UPLOAD_DIGEST_KEY = "_upload_digest"  # session: (file_id, SHA-256) of the current upload
+
+
+def keep_uploads_in_memory() -> None:
+    """Make the server keep every uploaded file in memory, never in a temporary file.
+
+    Streamlit's server parses an upload with Starlette's multipart parser,
+    which spools each file into a ``SpooledTemporaryFile`` that rolls over to
+    a file on disk beyond ``MultiPartParser.spool_max_size`` (1 MB): a phone
+    photo would touch the disk. Raising that threshold to the upload limit
+    (``server.maxUploadSize``) keeps every accepted upload in memory; larger
+    ones are refused before parsing. Idempotent; ``app.py`` calls it first.
+    """
+    from starlette.formparsers import MultiPartParser
+
+    limit = int(st.get_option("server.maxUploadSize")) * 1024 * 1024 + 1024 * 1024  # + envelope
+    if MultiPartParser.spool_max_size < limit:
+        MultiPartParser.spool_max_size = limit
 
 
 def image_sidebar() -> WorkingImage:
