@@ -118,6 +118,7 @@ class Student:
         self.query_string = urlencode(link)
         self.page_script_hash = ""
         self.page_name = ""  # url_path of the page to open ("": the default page)
+        self.session_id = ""  # the server's id of this session (new_session message)
         self.widgets: dict[str, object] = {}  # widget key -> its element proto (last run)
         self.fragments: dict[str, str] = {}  # widget key -> id of the fragment drawing it
         self.states: dict[str, WidgetState] = {}  # widget id -> value we set
@@ -177,6 +178,8 @@ class Student:
             kind = message.WhichOneof("type")
             if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
                 self._record(message.delta.new_element, message.delta.fragment_id, images)
+            elif kind == "new_session":
+                self.session_id = message.new_session.initialize.session_id
             elif kind == "page_info_changed":
                 self.query_string = message.page_info_changed.query_string
             elif kind == "navigation":

@@ -112,10 +112,11 @@ _IMAGES = {"max_entries": 48, "ttl": 2 * 3600}
 # k-means results of the working image keep every iteration's labels (one byte
 # per pixel per iteration: 0.26 MB at 512 x 512, 1 MB at 1024 x 1024), so their
 # size varies 1000-fold: they are budgeted in bytes, not entries (ui/budget.py).
-# RESULTS_BUDGET is the most one server process keeps; ITERATION_BUDGET bounds
+# RESULTS_BUDGET is the most one server process keeps ($SEGMENT_RESULTS_MB
+# megabytes, 768 by default); ITERATION_BUDGET bounds
 # one result (pixels x (iterations + 1) <= 106 M: 100 iterations at 1024 x 1024),
 # whatever a link asks for.
-RESULTS_BUDGET = 768 * 2**20
+RESULTS_BUDGET = int(os.environ.get("SEGMENT_RESULTS_MB", "768")) * 2**20
 ITERATION_BUDGET = 1024 * 1024 * 101
 # Results derived from one k-means result (e.g. its cleaned labels): one label
 # image each, at most ~1 MB at 1024 x 1024.
