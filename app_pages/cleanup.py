@@ -97,7 +97,8 @@ def step_widgets(control: StepControl) -> None:
         st.select_slider("Minimum size (pixels)", MIN_SIZES, key=control.setting, disabled=not on,
                          help="A region of exactly this many pixels stays; one pixel less goes.")
     elif control.setting == "cleanup_merge_threshold":
-        st.slider("Colour-distance threshold ΔE", *MERGE_RANGE, step=1.0, key=control.setting,
+        st.slider("Colour-distance threshold ΔE", *MERGE_RANGE, step=1.0, format="%.0f",
+                  key=control.setting,
                   disabled=not on, help="Neighbours closer than this in mean CIELAB colour merge.")
     elif control.setting == "cleanup_smooth_radius":
         st.slider("Majority-filter radius (pixels)", *RADIUS_RANGE, key=control.setting,
@@ -152,38 +153,39 @@ except cache.SETTINGS_ERRORS as err:
     st.warning(f"{err}\n\nChange the k-means settings in the sidebar to continue.", icon="⚠️")
     st.stop()
 bar.done()
-height, width = image.size
-original_height, original_width = image.original_size
-shrunk = f" (shrunk from {original_width} x {original_height})" if image.downscaled else ""
-st.caption(f"Computed on Explore's own k-means result, at its working size {width} x {height} "
-           f"px{shrunk}: with the default settings the last step is exactly what Explore's "
-           "*Clean up* switch shows, and sizes in pixels mean the same there. The clean-up took "
-           f"{steps.seconds * 1000:,.0f} ms; results are cached, so the whole class shares them.")
+first, last = steps.steps[0], steps.steps[-1]
 
 # --------------------------------------------------------------------------- #
-# Before and after
+# Before and after (the first screen: both pictures and the numbers)
 # --------------------------------------------------------------------------- #
-first, last = steps.steps[0], steps.steps[-1]
-st.radio("Draw the labels as", list(VIEWS), format_func=VIEWS.get, horizontal=True,
-         key="cleanup_view",
-         help="Segment colours: k colours, every speck shows. Connected regions: each piece in "
-              "a colour of its own, as a score counts them. Region edges: the borders on the "
-              "photo.")
-before_col, after_col = st.columns(2, gap="medium")
+# Numbers first: on a phone the columns stack, and the counts are the lesson.
+numbers_col, before_col, after_col = st.columns([2, 3, 3], gap="medium")
+with numbers_col:
+    st.radio("Draw the labels as", list(VIEWS), format_func=VIEWS.get, key="cleanup_view",
+             help="Segment colours: k colours, every speck shows. Connected regions: each "
+                  "piece in a colour of its own, as a score counts them. Region edges: the "
+                  "borders on the photo.")
+    st.metric("Connected regions", f"{last.n_regions:,}",
+              delta=f"{last.n_regions - first.n_regions:,}", delta_color="inverse",
+              help=f"k-means left {first.n_regions:,}.")
+    with st.container(horizontal=True, key="cleanup_summary_numbers"):  # side by side, phone too
+        st.metric("Segments", last.n_segments,
+                  delta=(last.n_segments - first.n_segments) or None, delta_color="off",
+                  help=f"k-means made {first.n_segments}.")
+        st.metric("Time", f"{steps.seconds:.2f} s", help="The whole clean-up, when first computed.")
 with before_col:
     picture(0, first.labels, f"k-means labels, {counts_text(first)}",
             f"k-means: {counts_text(first)}")
 with after_col:
     picture(len(steps.steps) - 1, last.labels, f"Cleaned-up labels, {counts_text(last)}",
             f"Cleaned up: {counts_text(last)}")
-segments_col, regions_col, time_col = st.columns(3)
-segments_col.metric("Segments", last.n_segments,
-                    delta=(last.n_segments - first.n_segments) or None, delta_color="off",
-                    help=f"k-means made {first.n_segments}.")
-regions_col.metric("Connected regions", f"{last.n_regions:,}",
-                   delta=f"{last.n_regions - first.n_regions:,}", delta_color="inverse",
-                   help=f"k-means left {first.n_regions:,}.")
-time_col.metric("Clean-up time", f"{steps.seconds * 1000:,.0f} ms")
+height, width = image.size
+original_height, original_width = image.original_size
+shrunk = f" (shrunk from {original_width} x {original_height})" if image.downscaled else ""
+st.caption(f"Computed on Explore's own k-means result, at its working size {width} x {height} "
+           f"px{shrunk}: with the default settings the last step is exactly what Explore's "
+           "*Clean up* switch shows, and sizes in pixels mean the same there. Results are "
+           "cached, so the whole class shares them.")
 st.markdown(
     "**Why count regions, not segments?** A person sees *regions*: two discs of the same blue "
     "are two objects, and a segment scattered in 300 specks is 300 pieces. So every score "
@@ -191,8 +193,8 @@ st.markdown(
     "both label images into **connected regions**: pixels of the same segment joined by steps "
     "up, down, left or right (*connected-component labelling*: "
     "`skimage.measure.label(labels, background=-1, connectivity=1)`, no label being "
-    "background). Draw the labels as *connected regions* "
-    "above to see them. Clean-up is what turns k-means' confetti into regions that score well.")
+    "background). Draw the labels as *connected regions* above to see them. Clean-up is what "
+    "turns k-means' confetti into regions that score well.")
 
 # --------------------------------------------------------------------------- #
 # Step by step
@@ -225,13 +227,13 @@ for number, control in enumerate(STEPS, start=1):
                         before=previous.labels if highlight else None)
         with controls_col:
             shown = step if step is not None else previous
-            segments_metric, regions_metric = st.columns(2)
-            segments_metric.metric("Segments", shown.n_segments,
-                                   delta=(shown.n_segments - previous.n_segments) or None,
-                                   delta_color="off")
-            regions_metric.metric("Regions", f"{shown.n_regions:,}",
-                                  delta=f"{shown.n_regions - previous.n_regions:,}",
-                                  delta_color="inverse", help="Connected regions after this step.")
+            with st.container(horizontal=True, key=f"cleanup_step_{number}_numbers"):
+                st.metric("Segments", shown.n_segments,
+                          delta=(shown.n_segments - previous.n_segments) or None,
+                          delta_color="off")
+                st.metric("Regions", f"{shown.n_regions:,}",
+                          delta=f"{shown.n_regions - previous.n_regions:,}",
+                          delta_color="inverse", help="Connected regions after this step.")
             st.caption(f"Time: {step.seconds * 1000:,.0f} ms ({step.parameter})" if step
                        else "Time: 0 ms (off)")
     if step is not None:

@@ -311,7 +311,7 @@ def clean_switch() -> bool:
 def clean_summary(image: WorkingImage, params: SegmentParams) -> None:
     """What the switched-on clean-up changed: connected regions and pixels moved."""
     counts = cache.clean_counts(image, params)
-    regions, moved = st.columns(2)
+    regions, moved, note = st.columns([1, 1, 2], gap="medium")
     regions.metric("Connected regions", f"{counts.regions_after:,}",
                    delta=f"{counts.regions_after - counts.regions_before:,} by the clean-up",
                    delta_color="inverse",
@@ -319,11 +319,11 @@ def clean_summary(image: WorkingImage, params: SegmentParams) -> None:
                         "of one segment joined up, down, left or right).")
     moved.metric("Pixels moved to another segment", f"{counts.pixels_moved:,}",
                  help=f"{100 * counts.pixels_moved / counts.n_pixels:.1f} % of the picture.")
-    st.caption("The pictures, statistics and downloads below show the **cleaned-up** segments; "
-               "the step control and the animation above show k-means itself, before the "
-               "clean-up.")
-    st.page_link("app_pages/cleanup.py", label="See each clean-up step",
-                 icon=":material/cleaning_services:")
+    note.caption("The pictures, statistics and downloads below show the **cleaned-up** "
+                 "segments; the step control and the animation above show k-means itself, "
+                 "before the clean-up.")
+    note.page_link("app_pages/cleanup.py", label="See each clean-up step",
+                   icon=":material/cleaning_services:")
 
 
 def result_images(image: WorkingImage, params: SegmentParams, result: Segmentation,
