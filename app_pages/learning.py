@@ -77,7 +77,12 @@ def use_examples(image: WorkingImage, truth: np.ndarray | None) -> None:
         names, source = tuple(classes), "truth"
     else:  # no ground truth: teach the classifier what k-means found
         k = int(st.session_state.get(N_CLASSES_KEY, 3))
-        labels = cache.small_segmentation(image, kmeans_params(k)).labels
+        try:
+            labels = cache.small_segmentation(image, kmeans_params(k)).labels
+        except cache.SETTINGS_ERRORS as err:  # fewer different colours than classes
+            st.toast(f"No example strokes: k-means found no {k} segments here ({err}).",
+                     icon="⚠️")
+            return
         scribbles = example_scribbles(labels, seed=SEED)
         names, source = tuple(f"k-means segment {i + 1}" for i in range(k)), "kmeans"
     st.session_state[STATE_KEY] = {**state, "version": state["version"] + 1,
@@ -101,6 +106,92 @@ def class_label(number: int, names) -> str:
     """``:red[■] sky``: a class's brush colour and name, as Markdown."""
     name = names[number - 1] if names and number <= len(names) else f"class {number}"
     return f":{CLASS_COLOR_NAMES[number - 1]}[■■] {name}"
+
+
+def truth_as_classes(image: WorkingImage, truth: np.ndarray | None,
+                     source: str | None) -> tuple[np.ndarray, tuple[str, ...]] | None:
+    """The ground truth with its values replaced by the example's class numbers, and the
+    class names; None without a ground truth, or when the examples came from k-means."""
+    classes = truth_classes(image, truth)
+    if classes is None or source == "kmeans":
+        return None
+    lookup = np.zeros(int(truth.max()) + 1, dtype=np.int64)
+    for number, values in enumerate(classes.values(), start=1):
+        lookup[list(values)] = number
+    return lookup[truth], tuple(classes)
+
+
+def kmeans_beside(image: WorkingImage, result):
+    """k-means with k = the classifier's classes, its segments renamed after the classes they
+    are paired with (0 = paired with none), and the pairing; None (with a warning) if
+    k-means cannot run (fewer different colours than classes)."""
+    try:
+        clustered = cache.small_segmentation(image, kmeans_params(result.n_classes))
+    except cache.SETTINGS_ERRORS as err:
+        st.warning(f"k-means cannot run beside the classifier here: {err}", icon="⚠️")
+        return None
+    # k-means numbers its segments arbitrarily: pair each with a class (Hungarian).
+    paired = disagreement(result.labels, clustered.labels)
+    to_class = np.zeros(clustered.k, dtype=np.int64)
+    for segment, label in paired.b_to_a.items():
+        to_class[segment] = label
+    return clustered, to_class[clustered.labels], paired
+
+
+def show_results(image: WorkingImage, result, truth: tuple | None, what: tuple) -> None:
+    """The classifier's labels beside k-means', their times, and the scores if there is a truth."""
+    palette = class_palette()
+    beside = kmeans_beside(image, result)
+    pictures = [("classifier", result.labels,
+                 f"Classifier: {result.n_classes} classes learned from "
+                 f"{result.n_training_pixels:,} painted pixels")]
+    if beside is not None:
+        clustered, as_classes, paired = beside
+        pictures.append(("kmeans", as_classes,
+                         f"k-means, k = {clustered.k} (Lab colour), each segment coloured as "
+                         "the class it is paired with"
+                         + ("; grey: a segment that overlaps no class of the classifier"
+                            if (as_classes == 0).any() else "")))
+    for column, (kind, labels, caption) in zip(st.columns(2), pictures):
+        column.image(cache.class_png(image, ("learning", kind, *what), labels, palette),
+                     caption=caption, output_format="PNG", width="stretch",
+                     alt=f"{caption}: the picture painted in its class colours.")
+    st.caption("The classifier's mistakes gather where its features are unsure: on borders, "
+               "where the blurred colours of two classes mix, and in parts of the picture no "
+               "stroke resembles. A stroke there teaches it.")
+    first, second, third = st.columns(3)
+    first.metric("Classifier time", f"{result.seconds:.2f} s",
+                 help=f"Features {result.feature_seconds:.2f} s ({result.n_features} per "
+                      f"pixel), training {result.fit_seconds:.2f} s, labelling every pixel "
+                      f"{result.predict_seconds:.2f} s; one thread, at the teaching size.")
+    if beside is None:
+        return
+    second.metric("k-means time", f"{clustered.elapsed_seconds:.2f} s")
+    third.metric("Disagree", f"{100 * paired.fraction:.0f} %",
+                 help="Share of the pixels where the two differ, after pairing each "
+                      "k-means segment with a class (Hungarian algorithm on the overlaps).")
+    if truth is None:
+        st.caption("This picture has no ground truth: judge by eye which one found what "
+                   "you meant.")
+        return
+    truth_labels, names = truth
+    rows = []
+    for kind, labels in (("classifier", result.labels),
+                         (f"k-means, k = {clustered.k}", clustered.labels)):
+        scores = cache.learning_scores(image, (kind, *what), labels, truth_labels)
+        rows.append({"method": kind, "ARI": scores.adjusted_rand,
+                     "mean best IoU": scores.mean_best_iou})
+    truth_col, table_col = st.columns([1, 2], gap="medium")
+    truth_col.image(cache.class_png(image, ("learning", "truth", image.sample_key), truth_labels,
+                                    palette),
+                    caption="The ground truth, in the example's classes", output_format="PNG",
+                    width="stretch",
+                    alt="The ground truth: the picture painted in the example's class colours.")
+    table_col.table(pd.DataFrame(rows).style.format(
+        {"ARI": "{:.3f}", "mean best IoU": "{:.3f}"}).hide(axis="index"))
+    table_col.caption("Adjusted Rand index and mean best IoU against the ground truth grouped "
+                      f"into the example's classes ({', '.join(names)}); 1 is perfect. If you "
+                      "painted other classes, this measures how close they are to these.")
 
 
 image = current_image()
@@ -130,7 +221,10 @@ with paint_col:
                            help="Choose a class, then paint over a few of its pixels.")
     scale = canvas_scale(small.shape)
     canvas_w, canvas_h = canvas_size(small.shape)
-    drawing = scribbles_drawing(state["scribbles"], scale) if state["scribbles"] else None
+    # Example scribbles drawn as wide as rasterize_scribbles paints them (3 picture pixels),
+    # so the canvas's layer, once sent back, holds about as many painted pixels.
+    drawing = (scribbles_drawing(state["scribbles"], scale, width=round(3 * scale))
+               if state["scribbles"] else None)
     canvas = st_canvas(stroke_width=BRUSH_WIDTH, stroke_color=CLASS_COLORS[paint_class - 1],
                        background_image=cache.teaching_photo_png(image), width=canvas_w,
                        height=canvas_h, drawing_mode="freedraw", initial_drawing=drawing,
@@ -183,72 +277,9 @@ with result_col:
                                         seed=SEED)
 
 if result is not None:
-    params = kmeans_params(result.n_classes)
-    kmeans_result = cache.small_segmentation(image, params)
-    # k-means numbers its segments arbitrarily: colour each as the class it overlaps most.
-    paired = disagreement(result.labels, kmeans_result.labels)
-    to_class = np.zeros(result.n_classes, dtype=np.int64)
-    for segment, label in paired.b_to_a.items():
-        to_class[segment] = label
-    kmeans_classes = to_class[kmeans_result.labels]
-    classes = truth_classes(image, truth)
-    truth_as_classes = None
-    if classes is not None and state["source"] != "kmeans":
-        lookup = np.zeros(int(truth.max()) + 1, dtype=np.int64)
-        for number, values in enumerate(classes.values(), start=1):
-            lookup[list(values)] = number
-        truth_as_classes = lookup[truth]
     what = (cache.strokes_digest(strokes), SIGMA_MIN, sigma_max, n_estimators, SEED)
-    palette = class_palette()
     with result_col:
-        pictures = [("classifier", result.labels,
-                     f"Classifier: {result.n_classes} classes learned from "
-                     f"{result.n_training_pixels:,} painted pixels"),
-                    ("kmeans", kmeans_classes,
-                     f"k-means, k = {result.n_classes} (Lab colour), each segment coloured as "
-                     "the class it is paired with"
-                     + ("; grey: a segment that overlaps no class of the classifier"
-                        if (to_class == 0).any() else ""))]
-        for column, (kind, labels, caption) in zip(st.columns(2), pictures):
-            column.image(cache.class_png(image, ("learning", kind, *what), labels, palette),
-                         caption=caption, output_format="PNG", width="stretch",
-                         alt=f"{caption}: the picture painted in its class colours.")
-        st.caption("The classifier's mistakes gather where its features are unsure: on borders, "
-                   "where the blurred colours of two classes mix, and in parts of the picture no "
-                   "stroke resembles. A stroke there teaches it.")
-        first, second, third = st.columns(3)
-        first.metric("Classifier time", f"{result.seconds:.2f} s",
-                     help=f"Features {result.feature_seconds:.2f} s ({result.n_features} per "
-                          f"pixel), training {result.fit_seconds:.2f} s, labelling every pixel "
-                          f"{result.predict_seconds:.2f} s; one thread, at {width} x {height} "
-                          "px.")
-        second.metric("k-means time", f"{kmeans_result.elapsed_seconds:.2f} s")
-        third.metric("Disagree", f"{100 * paired.fraction:.0f} %",
-                     help="Share of the pixels where the two differ, after pairing each "
-                          "k-means segment with a class (Hungarian algorithm on the overlaps).")
-        if truth_as_classes is not None:
-            rows = []
-            for kind, labels in (("classifier", result.labels),
-                                 (f"k-means, k = {result.n_classes}", kmeans_result.labels)):
-                scores = cache.learning_scores(image, (kind, *what), labels, truth_as_classes)
-                rows.append({"method": kind, "ARI": scores.adjusted_rand,
-                             "mean best IoU": scores.mean_best_iou})
-            truth_col, table_col = st.columns([1, 2], gap="medium")
-            truth_col.image(cache.class_png(image, ("learning", "truth", image.sample_key), truth_as_classes,
-                                            palette),
-                            caption="The ground truth, in the example's classes",
-                            output_format="PNG", width="stretch",
-                            alt="The ground truth: the picture painted in the example's class "
-                                "colours.")
-            table_col.table(pd.DataFrame(rows).style.format(
-                {"ARI": "{:.3f}", "mean best IoU": "{:.3f}"}).hide(axis="index"))
-            table_col.caption("Adjusted Rand index and mean best IoU against the ground truth "
-                              f"grouped into the example's classes ({', '.join(classes)}); 1 is "
-                              "perfect. If you painted other classes, this measures how close "
-                              "they are to these.")
-        else:
-            st.caption("This picture has no ground truth: judge by eye which one found what "
-                       "you meant.")
+        show_results(image, result, truth_as_classes(image, truth, state["source"]), what)
 
 # --------------------------------------------------------------------------- #
 # What networks do

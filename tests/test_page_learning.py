@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -113,6 +114,32 @@ def test_try_this_loads_the_balloons(page):
     assert not page.exception
     assert page.session_state["sample"] == "stuck"
     assert page.title[0].value == "From clustering to learning"
+
+
+def upload(at: AppTest, picture: np.ndarray) -> AppTest:
+    """Upload ``picture`` as a PNG in the sidebar."""
+    from segmentation import encode_png
+
+    at.radio(key="image_source").set_value("upload").run()
+    at.file_uploader(key="upload").set_value(("picture.png", encode_png(picture),
+                                              "image/png")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_upload_of_two_flat_colours(page):
+    # Two colours only: examples for 3 classes cannot come from k-means (a message, no
+    # exception, nothing trained); for 2 classes they do, and the classifier splits the halves.
+    picture = np.zeros((60, 90, 3), dtype=np.uint8)
+    picture[:, 45:] = (250, 250, 0)
+    at = upload(page, picture)
+    at.slider(key="learning_n_classes").set_value(3).run()
+    at = use_examples(at)
+    assert any("No example strokes" in t.value for t in at.toast)
+    assert not any(m.label == "Classifier time" for m in at.metric)
+    at.slider(key="learning_n_classes").set_value(2).run()
+    at = use_examples(at)
+    assert metric(at, "Disagree") == "0 %"  # the classifier learned exactly k-means' halves
 
 
 # --------------------------------------------------------------------------- #
