@@ -47,6 +47,15 @@ def nearest_weight(weight: float) -> float:
     return min(max(round(weight / WEIGHT_STEP) * WEIGHT_STEP, WEIGHT_RANGE[0]), WEIGHT_RANGE[1])
 
 
+def level_choices(coarsest: int, finest: int) -> list[int]:
+    """The hierarchy slider's stops, fine to coarse: every count up to 20, then sparser
+    (284, 250, 200, ..., 25, 20, 19, ..., 1 for 284 superpixels)."""
+    sparse = (25, 30, 40, 50, 60, 80, 100, 125, 150, 200, 250, 300, 400, 500)
+    stops = {n for n in range(coarsest, min(finest, 20) + 1)}
+    stops |= {n for n in sparse if coarsest <= n <= finest} | {finest}
+    return sorted(stops, reverse=True)
+
+
 def picture(column, what: tuple, labels, caption: str, alt: str) -> None:
     """A label image drawn as mean colours with region edges, in ``column``."""
     column.image(cache.method_picture(image, what, labels), caption=caption, width="stretch",
@@ -88,8 +97,8 @@ for column, result in zip(st.columns(len(shown)), shown):
             f"{result.n_segments} segments ({result.n_regions} connected regions), region "
             "edges in white.")
 st.table(pd.DataFrame([{
-    "method": NAMES[r.method], "settings": r.parameters, "segments": r.n_segments,
-    "connected regions": r.n_regions, "time (ms)": 1000 * r.seconds} for r in shown])
+    "method": NAMES[r.method], "segments": r.n_segments, "connected regions": r.n_regions,
+    "time (ms)": 1000 * r.seconds, "settings": r.parameters} for r in shown])
     .style.format({"time (ms)": "{:.0f}"}).hide(axis="index"))
 st.caption("A *segment* is one label; a *connected region* is one piece of it. k-means "
            "segments can be scattered over the picture, so they make many regions; the other "
@@ -104,38 +113,40 @@ st.caption("A *segment* is one label; a *connected region* is one piece of it. k
 st.subheader("Hierarchical merging, from fine to coarse")
 hierarchy = cache.hierarchy(image, stage(1))
 low, high = hierarchy.coarsest, hierarchy.n_superpixels
-current = st.session_state.get("methods_regions", params.k)
-st.session_state["methods_regions"] = min(max(int(current), low), high)  # a new picture's range
-st.slider("Regions: slide left to merge (coarser), right to split (finer)", low, high,
-          key="methods_regions",
-          help="Each step to the left merges the two adjacent regions whose mean colours are "
-               "closest. The merges were computed once; the slider only relabels.")
-n_regions = st.session_state["methods_regions"]
+choices = level_choices(low, high)
+current = st.session_state.get("methods_regions")
+if current not in choices:  # first visit (start at k), or a new picture's other range
+    wanted = params.k if current is None else current
+    st.session_state["methods_regions"] = min(choices, key=lambda n: abs(n - wanted))
+n_regions = st.select_slider(
+    "Regions: fine (left) to coarse (right)", choices, key="methods_regions",
+    help="Each step to the right merges the two adjacent regions whose mean colours are "
+         "closest. The merges were computed once; the slider only relabels.")
 level = cache.hierarchy_level(image, n_regions)
 regions_shown = region_summary(level).count
-picture_col, numbers_col = st.columns([3, 2], gap="medium")
+first, second, third = st.columns(3)
+first.metric("Regions in the picture", f"{regions_shown:,}")
+second.metric("Superpixels at the finest level", f"{high:,}")
+if n_regions > low:
+    third.metric("Next merge joins colours ΔE apart",
+                 f"{hierarchy.distances[high - n_regions]:.1f}",
+                 help="CIELAB distance of the two closest adjacent regions: about 2.3 is just "
+                      "noticeable, above 20 clearly different colours.")
+picture_col, chart_col = st.columns([1, 2], gap="medium")
 picture(picture_col, ("methods_level", n_regions), level,
         f"Hierarchy cut at {n_regions} regions",
         f"The picture as {regions_shown} merged regions, each in its mean colour.")
-with numbers_col:
-    st.metric("Regions in the picture", f"{regions_shown:,}")
-    st.metric("Superpixels at the finest level", f"{high:,}")
-    if n_regions > low:
-        next_merge = hierarchy.distances[high - n_regions]
-        st.metric("Next merge joins colours ΔE apart", f"{next_merge:.1f}",
-                  help="CIELAB distance of the two closest adjacent regions: about 2.3 is "
-                       "just noticeable, above 20 clearly different colours.")
-    st.caption(f"SLIC made {high} superpixels; their region adjacency graph (an edge between "
-               "touching superpixels, weighted by the distance of their mean colours) was "
-               f"merged greedily, closest pair first, down to {low} region"
-               f"{'s' if low != 1 else ''}, in {1000 * hierarchy.seconds:.0f} ms.")
-st.plotly_chart(cache.hierarchy_figure(image, n_regions, large_text=display.present),
-                key="methods_merge_chart", config=PLOTLY_CONFIG,
-                alt="Step chart of the colour distance of each merge against the number of "
-                    f"regions it starts from, from {high} superpixels down to {low}; the next "
-                    f"merge after {n_regions} regions is marked.")
-st.caption("The distance of each merge. Merges grow more costly towards the right: a jump is "
-           "where two really different regions would be joined, a good place to stop.")
+chart_col.plotly_chart(cache.hierarchy_figure(image, n_regions, large_text=display.present),
+                       key="methods_merge_chart", config=PLOTLY_CONFIG,
+                       alt="Step chart of the colour distance of each merge against the number "
+                           f"of regions it starts from, from {high} superpixels down to {low}; "
+                           f"the next merge after {n_regions} regions is marked.")
+st.caption(f"SLIC made {high} superpixels; their region adjacency graph (an edge between "
+           "touching superpixels, weighted by the distance of their mean colours) was merged "
+           f"greedily, closest pair first, down to {low} region{'s' if low != 1 else ''}, in "
+           f"{1000 * hierarchy.seconds:.0f} ms. The chart: the distance of each merge. Merges "
+           "grow costlier towards the right; a jump is where two really different regions "
+           "would be joined, a good place to stop.")
 
 # --------------------------------------------------------------------------- #
 # 3. SLIC is k-means on colour + position
@@ -145,18 +156,21 @@ st.markdown("SLIC places its starting centres on a grid (step S), then runs the 
             "steps we know, on CIELAB colour and pixel position, with one change: each centre "
             "only looks at the pixels within 2S of it. Its **compactness** m weighs position "
             "against colour, as our **position weight** w does. Written in the same units:")
-st.latex(r"D^2_{\mathrm{SLIC}} = \Big(\frac{\Delta E}{m}\Big)^2 + \Big(\frac{\Delta xy}{S}\Big)^2"
-         r"\quad\Longleftrightarrow\quad"
-         r"D^2_{\mathrm{ours}} = \Big(\frac{\Delta E}{100}\Big)^2"
+st.latex(r"\begin{aligned}"
+         r"D^2_{\mathrm{SLIC}} &= \Big(\frac{\Delta E}{m}\Big)^2 + \Big(\frac{\Delta xy}{S}\Big)^2"
+         r"\\ D^2_{\mathrm{ours}} &= \Big(\frac{\Delta E}{100}\Big)^2"
          r" + w^2 \Big(\frac{\Delta xy}{L-1}\Big)^2"
-         r"\quad\text{when}\quad w = \frac{m\,(L-1)}{100\,S}")
+         r"\end{aligned}")
+st.markdown("They are the same distance, up to a constant factor, when")
+st.latex(r"w = \frac{m\,(L-1)}{100\,S}")
 st.caption(f"Both with k = {params.k} segments (SLIC asked for k superpixels, without its "
            "connectivity clean-up), our k-means on Lab colour like SLIC; L is the picture's "
            "side in pixels, S = √(pixels / k).")
 st.session_state.setdefault("methods_compactness", 10.0)
 st.session_state.setdefault("methods_weight", nearest_weight(params.position_weight or 0.3))
-slic_col, kmeans_col = st.columns(2, gap="large")
+slic_col, kmeans_col, numbers_col = st.columns(3, gap="medium")
 compactness = slic_col.select_slider("SLIC compactness m", COMPACTNESS, key="methods_compactness",
+                                     format_func=lambda m: f"{m:g}",
                                      help="Larger: position counts more, squarer superpixels.")
 weight = kmeans_col.slider("k-means position weight w", *WEIGHT_RANGE, step=WEIGHT_STEP,
                            key="methods_weight",
@@ -175,18 +189,17 @@ picture(kmeans_col, ("methods_kmeans", params.k, weight, params.seed), kmeans_ru
         "mean colours.")
 agreement = cache.lesson_agreement(image, params.k, compactness, weight, params.seed)
 equivalent = equivalent_position_weight(small, params.k, compactness)
-first, second, third = st.columns(3)
-first.metric("Agreement (adjusted Rand index)", f"{agreement.adjusted_rand:.3f}",
-             help="1: the same segments (whatever their numbers); about 0: unrelated.")
-second.metric("Pixels agreeing", f"{100 * (1 - agreement.fraction):.1f} %",
-              help="After pairing each k-means segment with a SLIC segment (Hungarian "
-                   "algorithm), the share of pixels in partner segments.")
-third.metric(f"Equivalent weight for m = {compactness:g}", f"{equivalent:.2f}")
-st.button(f"Set w to the equivalent weight ({nearest_weight(equivalent):g})",
-          key="methods_equivalent", icon=":material/balance:", on_click=apply_settings,
-          args=({"methods_weight": nearest_weight(equivalent)},),
-          help="Moves the k-means slider to the weight that weighs position as this "
-               "compactness does (rounded to the slider's step).")
+numbers_col.metric("Agreement (adjusted Rand index)", f"{agreement.adjusted_rand:.3f}",
+                   help="1: the same segments (whatever their numbers); about 0: unrelated.")
+numbers_col.metric("Pixels agreeing", f"{100 * (1 - agreement.fraction):.1f} %",
+                   help="After pairing each k-means segment with a SLIC segment (Hungarian "
+                        "algorithm), the share of pixels in partner segments.")
+numbers_col.metric(f"Equivalent weight for m = {compactness:g}", f"{equivalent:.2f}")
+numbers_col.button(f"Set w = {nearest_weight(equivalent):g}, the equivalent",
+                   key="methods_equivalent", icon=":material/balance:", on_click=apply_settings,
+                   args=({"methods_weight": nearest_weight(equivalent)},),
+                   help="Moves the k-means slider to the weight that weighs position as this "
+                        "compactness does (rounded to the slider's step).")
 
 grid = cache.agreement_grid(image, params.k, params.seed, COMPACTNESS, WEIGHTS, stage(2))
 best_m, best_w, best_ari = grid.best
@@ -211,7 +224,7 @@ bar.update(3 / STAGES)
 comparison = cache.superpixel_comparison(image, params)
 bar.done()
 n_superpixels = results["SLIC"].n_segments
-pixels_col, superpixels_col = st.columns(2, gap="large")
+pixels_col, superpixels_col, numbers_col = st.columns(3, gap="medium")
 picture(pixels_col, ("methods_pixels", comparison.pixels.parameters), comparison.pixels.labels,
         f"k-means on {small.shape[0] * small.shape[1]:,} pixels: "
         f"{1000 * comparison.pixels.seconds:.0f} ms",
@@ -223,14 +236,15 @@ picture(superpixels_col, ("methods_superpixels", comparison.superpixels.paramete
         f"k-means on the mean features of {n_superpixels} superpixels, painted back: "
         f"{comparison.superpixels.n_segments} segments in their mean colours.")
 clustering = max(comparison.superpixels.seconds - comparison.slic_seconds, 0.0)
-first, second, third = st.columns(3)
-first.metric("Speed-up", f"{comparison.speedup:.2f}×",
-             help="Time of k-means on the pixels / time of SLIC + k-means on the superpixels "
-                  "(fastest of 3 runs each).")
-second.metric("Agreement with pixel k-means (ARI)", f"{comparison.agreement:.3f}")
-third.metric("Inertia change (pixel features)", f"{100 * (comparison.inertia_ratio - 1):+.0f} %",
-             help="Sum of squared distances of every pixel's features to its segment's mean, "
-                  "superpixel labels against pixel labels: the price of clustering averages.")
+numbers_col.metric("Speed-up", f"{comparison.speedup:.2f}×",
+                   help="Time of k-means on the pixels / time of SLIC + k-means on the "
+                        "superpixels (fastest of 3 runs each).")
+numbers_col.metric("Agreement with pixel k-means (ARI)", f"{comparison.agreement:.3f}")
+numbers_col.metric("Inertia change (pixel features)",
+                   f"{100 * (comparison.inertia_ratio - 1):+.0f} %",
+                   help="Sum of squared distances of every pixel's features to its segment's "
+                        "mean, superpixel labels against pixel labels: the price of clustering "
+                        "averages.")
 faster = "faster" if comparison.speedup > 1 else "slower"
 st.caption(f"Measured here, {params.spec().describe()}, k = {params.k}: clustering "
            f"{n_superpixels} superpixel means instead of {small.shape[0] * small.shape[1]:,} "

@@ -80,8 +80,8 @@ def test_every_method_shows_its_time_and_region_count(at):
 def test_hierarchy_slider_cuts_at_the_chosen_number_of_regions(at, n_regions):
     # The slider starts at k; each value shows that many regions (merged regions stay
     # connected, so never more), and the merge chart marks the cut.
-    assert at.slider(key="methods_regions").value == at.slider(key="k").value
-    at.slider(key="methods_regions").set_value(n_regions).run()
+    assert at.select_slider(key="methods_regions").value == at.slider(key="k").value
+    at.select_slider(key="methods_regions").set_value(n_regions).run()
     assert not at.exception
     shown = int(metric(at, "Regions in the picture").replace(",", ""))
     assert 1 <= shown <= n_regions and shown == n_regions

@@ -61,8 +61,9 @@ def merge_distance_figure(hierarchy: Hierarchy, n_regions: int, *,
         marker={"size": 14, "color": ORANGE, "symbol": "diamond",
                 "line": {"color": "white", "width": 1}},
         hovertemplate="your cut: %{x} regions; the next merge joins ΔE %{y:.1f}<extra></extra>"))
+    ticks = [n for n in (1, 2, 5, 10, 20, 50, 100, 200, 500) if n < n_superpixels]
     figure.update_xaxes(title_text="regions before the merge (fine → coarse)", type="log",
-                        autorange="reversed")
+                        autorange="reversed", tickvals=[*ticks, n_superpixels])
     figure.update_yaxes(title_text="ΔE of the merged colours", rangemode="tozero")
     figure.update_layout(showlegend=False)
     return _layout(figure, 280, large_text)
@@ -111,7 +112,7 @@ def agreement_figure(grid: AgreementGrid, compactness: float | None = None,
         x=np.interp(equivalent, weights, columns), y=rows, mode="markers+lines",
         name=EQUIVALENT_TRACE, customdata=equivalent,
         line={"color": "white", "width": 1.5, "dash": "dot"},
-        marker={"size": 12, "color": "white", "line": {"color": "black", "width": 1.5},
+        marker={"size": 8, "color": "white", "line": {"color": "black", "width": 1},
                 "symbol": ["triangle-right" if out else "circle" for out in beyond]},
         hovertemplate="equivalent weight %{customdata:.3f}<extra></extra>"))
     if compactness is not None and weight is not None and compactness in grid.compactness:
