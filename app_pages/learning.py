@@ -219,6 +219,13 @@ with paint_col:
     paint_class = st.radio("Paint with", range(1, n_classes + 1), horizontal=True,
                            key="learning_class", format_func=lambda c: class_label(c, names),
                            help="Choose a class, then paint over a few of its pixels.")
+    with st.container(horizontal=True, gap="small"):
+        st.button("Use example strokes", key="learning_example", icon=":material/brush:",
+                  on_click=use_examples, args=(image, truth),
+                  help="Paints a few short strokes per class for you: inside the true regions "
+                       "on a sample with a ground truth, inside the k-means segments otherwise.")
+        st.button("Clear strokes", key="learning_clear", icon=":material/delete:",
+                  on_click=clear_strokes, args=(image.digest,))
     scale = canvas_scale(small.shape)
     canvas_w, canvas_h = canvas_size(small.shape)
     # Example scribbles drawn as wide as rasterize_scribbles paints them (3 picture pixels),
@@ -229,13 +236,6 @@ with paint_col:
                        background_image=cache.teaching_photo_png(image), width=canvas_w,
                        height=canvas_h, drawing_mode="freedraw", initial_drawing=drawing,
                        return_image_data=True, key=f"learning_canvas_{state['version']}")
-    with st.container(horizontal=True, gap="small"):
-        st.button("Use example strokes", key="learning_example", icon=":material/brush:",
-                  on_click=use_examples, args=(image, truth),
-                  help="Paints a few short strokes per class for you: inside the true regions "
-                       "on a sample with a ground truth, inside the k-means segments otherwise.")
-        st.button("Clear strokes", key="learning_clear", icon=":material/delete:",
-                  on_click=clear_strokes, args=(image.digest,))
     layer = canvas.image_data  # the painted layer alone; None until the canvas sends it
     if layer is not None:
         strokes = strokes_from_canvas(layer, (height, width))
