@@ -268,6 +268,8 @@ def test_explore_switch_shows_the_cleaned_result(app, astronaut):
     captions = [c for image in app.main.get("image") for c in image.captions]
     assert any(c.startswith("Cleaned-up segments at") for c in captions)
     assert any("cleaned-up" in c.value for c in app.main.caption)
+    # The first screen's picture is k-means' own result, and says so.
+    assert any("segments of the result" in c and "Before the clean-up" in c for c in captions)
     app.toggle(key="explore_clean").set_value(False).run()
     assert stats_pixels(app) == raw_pixels
 
@@ -282,6 +284,8 @@ def test_explore_switch_downloads_reproduce_the_cleaned_result(app, recorded, tm
     app.run()
     assert not app.exception
     assert app.toggle(key="explore_clean").value is True
+    captions = [c for picture in app.main.get("image") for c in picture.captions]
+    assert any("Before the clean-up" in c for c in captions)  # known from the link already
     image = downscale_image(load_sample("coins"), 256)
     result = segment(image, **SegmentParams().segment_kwargs())
     cleaned = clean(result.labels, image)

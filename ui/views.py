@@ -197,7 +197,9 @@ def _step_picture(image: WorkingImage, params: SegmentParams, result: Segmentati
     if last:
         caption = (f"{image.title}: segments of the result, "
                    f"{'converged' if result.converged else 'stopped'} after {result.n_iter} "
-                   "iterations.")
+                   "iterations."
+                   + (" Before the clean-up: the cleaned-up result is under Result, below."
+                      if _clean_requested() else ""))
     elif after_update:
         caption = (f"Iteration {iteration}, update: the centres moved to the mean of their "
                    "pixels; the segments change at the next assign.")
@@ -211,6 +213,14 @@ def _step_picture(image: WorkingImage, params: SegmentParams, result: Segmentati
              caption=caption, output_format="JPEG", width="stretch",
              alt=f"The photo with the segments of {step_label(step)} painted over it{marked}: "
                  f"{segments_alt(result, shown, display.palette)}.")
+
+
+def _clean_requested() -> bool:
+    """Whether the result's "Clean up" switch (drawn below the first screen) is on, or is
+    asked for by the link the page was opened with (before the switch exists)."""
+    if CLEAN_KEY in st.session_state:
+        return bool(st.session_state[CLEAN_KEY])
+    return st.query_params.get(CLEAN_KEY) == "true"
 
 
 def _inertia_curve(result: Segmentation, step: int, display: DisplaySettings) -> None:
@@ -317,8 +327,9 @@ def clean_summary(image: WorkingImage, params: SegmentParams) -> None:
                    delta_color="inverse",
                    help=f"k-means alone: {counts.regions_before:,} connected regions (pieces "
                         "of one segment joined up, down, left or right).")
-    moved.metric("Pixels moved to another segment", f"{counts.pixels_moved:,}",
-                 help=f"{100 * counts.pixels_moved / counts.n_pixels:.1f} % of the picture.")
+    moved.metric("Pixels moved", f"{counts.pixels_moved:,}",
+                 help=f"Pixels the clean-up gave to another segment: "
+                      f"{100 * counts.pixels_moved / counts.n_pixels:.1f} % of the picture.")
     note.caption("The pictures, statistics and downloads below show the **cleaned-up** "
                  "segments; the step control and the animation above show k-means itself, "
                  "before the clean-up.")
