@@ -14,7 +14,6 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
-from segmentation.comparison import region_summary
 from segmentation.params import COLOR_SPACES, INIT_CHOICES, K_RANGE, WEIGHT_RANGE, SegmentParams
 from ui import cache, controls
 from ui.display import display_settings
@@ -23,7 +22,7 @@ from ui.state import current_image
 from ui.svg import inertia_svg
 from ui.teaching import (ProgressBar, apply_settings, lesson_intro,
                          try_this, working_size_note)
-from ui.teaching_figures import BAND, sweep_figure
+from ui.teaching_figures import BAND
 
 SIDES = ("a", "b")
 SWEEP_WEIGHTS = (0.0, 0.1, 0.3, 0.5, 1.0, 2.0)
@@ -67,7 +66,7 @@ def side_controls(side: str, shared: SegmentParams) -> SegmentParams | None:
 
 def run_numbers(result, params: SegmentParams) -> None:
     """Inertia, iterations, regions and compactness of one side."""
-    regions = region_summary(result.labels)
+    regions = cache.small_regions(image, params)
     first, second = st.columns(2)
     first.metric("Inertia", f"{result.inertia:.4g}", help=f"Features: {params.spec().describe()}.")
     second.metric("Iterations", result.n_iter)
@@ -187,7 +186,7 @@ choices = {
 rows = []
 for column, (name, params) in zip(st.columns(3), choices.items()):
     result = run(params)
-    regions = region_summary(result.labels)
+    regions = cache.small_regions(image, params)
     rows.append({"features": name, "inertia (not comparable)": result.inertia,
                  "connected regions": regions.count, "mean region size (px)": regions.mean_size,
                  "mean compactness": regions.compactness})
@@ -213,14 +212,14 @@ for column, weight in zip(st.columns(len(SWEEP_WEIGHTS)), SWEEP_WEIGHTS):
     params = SegmentParams(k=shared.k, color=default_color, position_weight=weight,
                            seed=shared.seed)
     result = run(params)
-    counts.append(region_summary(result.labels).count)
+    counts.append(cache.small_regions(image, params).count)
     inside = BAND[0] <= weight <= BAND[1]
     column.image(cache.labels_png(image, ("compare", params), result.labels, display.palette),
                  caption=f"weight {weight:g}: {counts[-1]:,} regions" + (" ✓" if inside else ""),
                  output_format="PNG", width="stretch",
                  alt=f"Position weight {weight:g}: {counts[-1]} connected regions.")
 bar.done()
-st.plotly_chart(sweep_figure(SWEEP_WEIGHTS, counts, large_text=display.present),
+st.plotly_chart(cache.sweep_figure(SWEEP_WEIGHTS, tuple(counts), large_text=display.present),
                 key="compare_sweep_chart", config=PLOTLY_CONFIG,
                 alt="Line chart of the number of connected regions against the position weight, "
                     f"from {counts[0]} at 0 to {counts[-1]} at 2, with the recommended band "

@@ -19,7 +19,7 @@ from ui.figures import PLOTLY_CONFIG
 from ui.state import current_image
 from ui.teaching import (ProgressBar, add_clicked_pixels, apply_settings,
                          lesson_intro, try_this, working_size_note)
-from ui.teaching_figures import GRID_TRACE, pick_canvas_figure
+from ui.teaching_figures import GRID_TRACE
 
 PICKS_KEY = "_starts_picks"  # (image digest, [(row, col), ...]): the pixels clicked, in order
 CANVAS_KEY = "starts_pick_canvas"
@@ -180,8 +180,7 @@ st.caption(f"Click pixels on the picture, one at a time (at most {MAX_PICKS}): e
 picks = current_picks(image.digest)
 canvas_col, result_col = st.columns(2, gap="medium")
 with canvas_col:
-    st.plotly_chart(pick_canvas_figure(cache.teaching_photo_png(image), (height, width), picks,
-                                       large_text=display.present),
+    st.plotly_chart(cache.pick_canvas(image, picks, large_text=display.present),
                     key=CANVAS_KEY, on_select=partial(add_pick, image.digest),
                     selection_mode="points",
                     config=PLOTLY_CONFIG,

@@ -574,7 +574,7 @@ def convergence_gif(image: WorkingImage, params: SegmentParams, result: Segmenta
 # computation serves the whole class. `_progress` callbacks (not hashed) feed
 # the page's progress bar while a result is computed for the first time.
 from segmentation.choosing_k import ElbowCurve, elbow_curve, working_image  # noqa: E402
-from segmentation.comparison import disagreement  # noqa: E402
+from segmentation.comparison import disagreement, region_summary  # noqa: E402
 from segmentation.kmeans import KMeansState, kmeans  # noqa: E402
 from segmentation.stability import (  # noqa: E402
     KMeansPlusPlusSteps,
@@ -867,6 +867,38 @@ def disagreement_of(image: WorkingImage, params_a: SegmentParams, params_b: Segm
     return _disagreement(image.digest, params_a, params_b,
                          small_segmentation(image, params_a).labels,
                          small_segmentation(image, params_b).labels)
+
+
+# What the teaching pages redraw on every rerun, kept so a cached rerun costs
+# little (figures built once; connected regions labelled once per result).
+@st.cache_resource(show_spinner=False, **_TEACHING)
+def _small_regions(digest: str, params: SegmentParams, _labels: np.ndarray):
+    return region_summary(_labels)
+
+
+def small_regions(image: WorkingImage, params: SegmentParams):
+    """:func:`segmentation.comparison.region_summary` of :func:`small_segmentation`."""
+    return _small_regions(image.digest, params, small_segmentation(image, params).labels)
+
+
+@st.cache_resource(show_spinner=False, **_FIGURES)
+def sweep_figure(weights: tuple[float, ...], counts: tuple[int, ...],
+                 large_text: bool = False) -> go.Figure:
+    """:func:`ui.teaching_figures.sweep_figure`, built once per (weights, counts, text size)."""
+    return teaching_figures.sweep_figure(weights, counts, large_text=large_text)
+
+
+@st.cache_resource(show_spinner=False, **_FIGURES)
+def _pick_canvas(digest: str, picks: tuple[tuple[int, int], ...], large_text: bool,
+                 _photo_png: bytes, _shape: tuple[int, int]) -> go.Figure:
+    return teaching_figures.pick_canvas_figure(_photo_png, _shape, picks, large_text=large_text)
+
+
+def pick_canvas(image: WorkingImage, picks, *, large_text: bool = False) -> go.Figure:
+    """The click-to-pick canvas of the teaching-size photo with ``picks`` numbered (cached)."""
+    small = teaching_image(image)
+    return _pick_canvas(image.digest, tuple(map(tuple, picks)), large_text,
+                        teaching_photo_png(image), small.shape[:2])
 
 
 # --- Clean-up (Teaching pages II) ---
