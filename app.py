@@ -16,8 +16,8 @@ visitor of a page's own URL would get that page alone, without this sidebar.
 """
 
 import streamlit as st
-from threadpoolctl import threadpool_limits
 
+from ui import cache
 from ui.controls import drop_invalid_link_values
 from ui.display import display_sidebar, page_style, presentation_requested
 from ui.image_choice import image_sidebar, keep_uploads_in_memory
@@ -74,9 +74,11 @@ def pages() -> list[st.Page]:
 
 def main() -> None:
     """Limit BLAS threads, configure the page, draw the shared sidebar, run the page."""
-    # Process-wide, ~1 ms; on every run, to catch BLAS libraries loaded since
-    # (threadpoolctl lets one live thread at a time set it; the others find it set).
-    threadpool_limits(BLAS_THREADS)
+    # Process-wide; on every run, since another thread may have changed it
+    # (threadpoolctl lets one live thread at a time set it; the others find it
+    # set). The pools are found once per process (cache.thread_pools): BLAS and
+    # OpenMP are loaded with NumPy, SciPy and scikit-image, before any page runs.
+    cache.thread_pools().limit(limits=BLAS_THREADS)
     keep_uploads_in_memory()  # the server would spool uploads over 1 MB to a temp file
     present = presentation_requested()
     st.set_page_config(page_title="k-means segmentation", page_icon="🎨", layout="wide",

@@ -9,6 +9,8 @@ first time:
   widget that changes nothing costs);
 * ``k``: the k slider between two values;
 * ``opacity``: the overlay opacity slider between two values;
+* ``new result``: for scale, a move whose result is *not* cached (the
+  position weight to a value not seen before): k-means and every picture;
 * with ``--pages``: the same no-change rerun on each page named (its url_path),
   after one visit has filled the caches.
 
@@ -116,6 +118,15 @@ def main(argv: list[str] | None = None) -> int:
                 cpu, wall, sent = measure(student, pid, move, args.repeats)
                 print(f"{name:<20} {1000 * cpu:>8.0f} ms {1000 * wall:>5.0f} ms {sent:>11,}",
                       flush=True)
+            # For scale: a move whose result is new each time (the position weight
+            # walks through its slider's values), k-means and every picture computed.
+            weights = iter([round(0.05 * i, 2) for i in range(41) if round(0.05 * i, 2) != 0.3])
+            fresh = lambda: student.move_slider("position_weight", next(weights))  # noqa: E731
+            student.move_slider("k", float(k))  # back to the link's k
+            student.wait_for_run()
+            cpu, wall, sent = measure(student, pid, fresh, min(args.repeats, 30))
+            print(f"{'new result':<20} {1000 * cpu:>8.0f} ms {1000 * wall:>5.0f} ms {sent:>11,}",
+                  flush=True)
             for page in filter(None, args.pages.split(",")):
                 student.page_name, student.page_script_hash = page, ""
                 cpu, wall, sent = measure(student, pid, student.rerun, args.repeats)

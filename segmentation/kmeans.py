@@ -54,13 +54,14 @@ References
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ._validation import (
     check_choice,
@@ -543,7 +544,15 @@ def _one_blas_thread():
     three times slower. The limit is process-wide while it lasts, so the
     loops below hold it only while computing, never while suspended at a yield.
     """
-    return threadpool_limits(limits=1, user_api="blas")
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    """The process's thread pools, found once: finding them walks every loaded
+    shared library, ~1 ms alone and tens of ms in a busy server process (the
+    BLAS NumPy uses is loaded with NumPy, before any k-means runs)."""
+    return ThreadpoolController()
 
 
 def _each_block(work, starts) -> list:

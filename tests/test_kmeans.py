@@ -775,3 +775,33 @@ def test_the_callers_data_is_never_modified(order):
     kmeans(X, 2, seed=0)
     kmeans_plusplus(X, 2, seed=0)
     np.testing.assert_array_equal(X, before)
+
+
+def test_blas_held_to_one_thread_with_the_pools_found_once(monkeypatch):
+    # Each run limits BLAS to one thread while it computes, through one
+    # ThreadpoolController per process: finding the pools walks every loaded
+    # library (tens of ms in a busy server), too slow to repeat per run.
+    import contextlib
+
+    import segmentation.kmeans as km
+
+    created, limits = [], []
+
+    class Controller:
+        def __init__(self):
+            created.append(self)
+
+        def limit(self, **kwargs):
+            limits.append(kwargs)
+            return contextlib.nullcontext()
+
+    km._blas_controller.cache_clear()
+    monkeypatch.setattr(km, "ThreadpoolController", Controller)
+    try:
+        X = np.random.default_rng(0).random((200, 3))
+        for seed in (0, 1):
+            km.kmeans(X, 3, seed=seed)
+        assert len(created) == 1
+        assert limits and all(kw == {"limits": 1, "user_api": "blas"} for kw in limits)
+    finally:
+        km._blas_controller.cache_clear()

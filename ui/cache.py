@@ -56,6 +56,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
+from threadpoolctl import ThreadpoolController
 
 from segmentation import (
     FeatureMatrix,
@@ -150,6 +151,16 @@ def _slots_per_process() -> int:
 # side, each thirty times slower; queued first come first served, each run
 # gets a whole core and the queue shows how many are ahead.
 KMEANS_SLOTS = ComputeSlots(_slots_per_process())
+
+
+@st.cache_resource(show_spinner=False, max_entries=1, ttl=24 * 3600)
+def thread_pools() -> ThreadpoolController:
+    """This process's BLAS and OpenMP thread pools, found once per process.
+
+    Finding them walks every loaded shared library: ~1 ms in a fresh Python,
+    tens of ms in a busy server process, too slow to repeat on every rerun.
+    """
+    return ThreadpoolController()
 
 
 def bytes_digest(data: bytes) -> str:
@@ -1476,6 +1487,16 @@ def _gt_truth_png(truth_key: str, palette: str, _truth: np.ndarray) -> bytes:
 def gt_truth_png(truth_key: str, truth: np.ndarray, palette: str) -> bytes:
     """The true regions, each in its own colour, outlined, as PNG."""
     return _gt_truth_png(truth_key, palette, truth)
+
+
+@st.cache_resource(show_spinner=False, **_RENDERS)
+def _gt_photo_png(picture: str, _image: np.ndarray) -> bytes:
+    return encode_png(_image)
+
+
+def gt_photo_png(picture: str, image: np.ndarray) -> bytes:
+    """The picture being scored, as PNG."""
+    return _gt_photo_png(picture, image)
 
 
 @st.cache_resource(show_spinner=False, **_FIGURES)
