@@ -34,6 +34,8 @@ CURRENT = "current"  # the scene choice "the sidebar's picture"
 ALL = -1  # the method choice "all methods"; the others are positions in methods(k)
 DEFAULT_SCENE = "gravel_disc_on_grass"  # k-means specks, clean-up and the hierarchy all differ
 DEFAULT_METHOD = 1  # k-means (colour+position): the app's default run
+PICTURE_WIDTH = 155  # px: five pictures in a row at 1366 px, two on a 390 px phone
+NBSP = "\u00a0"
 MASK_TYPES = ("png", "bmp", "gif", "tif", "tiff", "webp")
 
 
@@ -73,31 +75,45 @@ def current_truth(image):
 
 
 def score_metrics(run) -> None:
-    """The scores of one run as two rows of metrics."""
+    """The scores of one run: two rows of four metrics (two a row on a phone)."""
     scores = run.scores
-    first = st.columns(4)
-    first[0].metric("Adjusted Rand index", f"{scores.adjusted_rand:.3f}",
-                    help="Pixel pairs both put together or apart, corrected for chance: "
-                         "1 identical, about 0 chance.")
-    first[1].metric("Variation of information", f"{scores.variation_of_information:.3f} bits",
-                    help="Split + merge: 0 when the regions are exactly the true ones.")
-    first[2].metric("VoI split", f"{scores.vi_split:.3f} bits",
-                    help="Over-segmentation: true regions cut into several regions.")
-    first[3].metric("VoI merge", f"{scores.vi_merge:.3f} bits",
-                    help="Under-segmentation: several true regions in one region.")
-    second = st.columns(4)
-    second[0].metric("Mean best-match IoU", f"{scores.mean_best_iou:.3f}",
-                     help="Each true region paired with one region (Hungarian matching); the "
-                          "mean overlap (intersection over union) of the pairs.")
-    second[1].metric("Covering", f"{scores.covering:.3f}",
-                     help="Each true region's best overlap with any region, weighted by size.")
-    second[2].metric("Boundary precision", f"{scores.boundary_precision:.3f}",
-                     help="Share of the predicted borders within 2 px of a true border.")
-    second[3].metric("Boundary recall", f"{scores.boundary_recall:.3f}",
-                     help="Share of the true borders within 2 px of a predicted border.")
-    st.caption(f"{scores.n_regions:,} connected regions against {len(run.confusion.truth_labels)}"
-               f" true ones; {run.seconds:.2f} s. Scores count connected regions, as a person "
-               "drawing them would: a segment scattered in 300 specks is 300 regions.")
+    rows = (
+        (("Adjusted Rand index", scores.adjusted_rand,
+          "Pixel pairs both put together or apart, corrected for chance: 1 identical, about "
+          "0 chance."),
+         ("VoI (bits)", scores.variation_of_information,
+          "Variation of information = split + merge: 0 when the regions are exactly the "
+          "true ones."),
+         ("VoI split (bits)", scores.vi_split,
+          "Over-segmentation: true regions cut into several regions."),
+         ("VoI merge (bits)", scores.vi_merge,
+          "Under-segmentation: several true regions in one region.")),
+        (("Mean best-match IoU", scores.mean_best_iou,
+          "Each true region paired with one region (Hungarian matching); the mean overlap "
+          "(intersection over union) of the pairs."),
+         ("Covering", scores.covering,
+          "Each true region's best overlap with any region, weighted by size."),
+         ("Boundary precision", scores.boundary_precision,
+          "Share of the predicted borders within 2 px of a true border."),
+         ("Boundary recall", scores.boundary_recall,
+          "Share of the true borders within 2 px of a predicted border.")),
+    )
+    # Horizontal containers of fixed-width metrics, not columns: columns stack one metric
+    # a row on a phone, these wrap two a row.
+    for number, row in enumerate(rows):
+        with st.container(horizontal=True, gap="medium", key=f"ground_truth_scores_{number}"):
+            for label, value, help_text in row:
+                st.metric(label, f"{value:.3f}", help=help_text, width=160)
+
+
+def voi_explained() -> None:
+    """Split and merge, one sentence each."""
+    st.markdown("**Variation of information** counts the bits lost between the two "
+                "partitions, in two parts. **Split**: knowing a pixel's true region, how many "
+                "more bits to tell which of our regions it is in; it grows when true regions "
+                "are cut into pieces (over-segmentation). **Merge**: knowing our region, how many "
+                "more bits to tell the true region; it grows when one of our regions swallows "
+                "several true ones (under-segmentation).")
 
 
 def one_method(picture_key, truth_key, k, method, picture, truth) -> None:
@@ -106,22 +122,27 @@ def one_method(picture_key, truth_key, k, method, picture, truth) -> None:
     score_metrics(run)
     segments, matched, errors = cache.gt_pictures(picture_key, truth_key, k, display.palette,
                                                   picture, run)
-    columns = st.columns(4)
-    columns[0].image(cache.gt_truth_png(truth_key, truth, display.palette), output_format="PNG",
-                     caption="The truth: each true region in its own colour", width="stretch",
-                     alt=f"The {len(run.confusion.truth_labels)} true regions, flat colours.")
-    columns[1].image(segments, output_format="PNG", width="stretch",
-                     caption=f"{method.name}: its segments",
-                     alt=f"The segments of {method.name}, flat colours with dark outlines.")
-    columns[2].image(matched, output_format="PNG", width="stretch",
-                     caption="The truth in the colour of each region's matched segment "
-                             "(grey: no segment left to match)",
-                     alt="The true regions painted in the colours of their matched segments.")
-    columns[3].image(errors, output_format="PNG", width="stretch",
-                     caption=f"Errors in magenta: {100 * run.match.error_share:.1f} % of the "
-                             "pixels are not in their region's matched segment",
-                     alt=f"The picture darkened, with the {100 * run.match.error_share:.0f} % "
-                         "of pixels outside their region's matched segment in magenta.")
+    n_truth = len(run.confusion.truth_labels)
+    pictures = (
+        (cache.gt_photo_png(picture_key, picture), "The picture", "The picture being scored."),
+        (cache.gt_truth_png(truth_key, truth, display.palette), "The truth",
+         f"The {n_truth} true regions in flat colours."),
+        (segments, f"{method.name}", f"The segments of {method.name}, flat colours, outlined."),
+        (matched, "The truth in its matched segments' colours (grey: unmatched)",
+         "The true regions painted in the colours of their matched segments."),
+        (errors, f"Errors in magenta: {100 * run.match.error_share:.1f} % of pixels",
+         f"The picture darkened, with the {100 * run.match.error_share:.0f} % of pixels "
+         "outside their region's matched segment in magenta."),
+    )
+    # Fixed-width pictures that wrap: five in a row on a laptop, two on a phone.
+    with st.container(horizontal=True, gap="small", key="ground_truth_pictures"):
+        for png, caption, alt in pictures:
+            st.image(png, caption=caption, output_format="PNG", width=PICTURE_WIDTH, alt=alt)
+    st.caption(f"{run.scores.n_regions:,} connected regions against {n_truth} true ones; "
+               f"{run.seconds:.2f} s. Scores count connected regions, as a person drawing them "
+               "would: a segment scattered in 300 specks is 300 regions. A pixel is an error "
+               "when its segment is not the one matched to its true region.")
+    voi_explained()
     st.plotly_chart(cache.gt_confusion_figure(picture_key, truth_key, k, run,
                                               large_text=display.present),
                     key="ground_truth_confusion_chart", config=PLOTLY_CONFIG,
@@ -158,6 +179,7 @@ def all_methods(picture_key, truth_key, k, picture, truth) -> None:
         columns[index % 3].image(segments, output_format="PNG", width="stretch",
                                  caption=f"{method.name}: {run.scores.n_regions:,} regions",
                                  alt=f"The segments of {method.name}.")
+    voi_explained()
 
 
 def whole_set_table(k: int) -> None:
@@ -169,7 +191,9 @@ def whole_set_table(k: int) -> None:
     table = cache.gt_table(k, progress=lambda done, total, _: bar.update(done / total))
     bar.done()
     frame = pd.DataFrame([{"method": row.method,
-                           **{column: table_cell(row, column) for column in TABLE_COLUMNS},
+                           # non-breaking spaces: "0.623 ± 0.228" stays on one line on a phone
+                           **{column: table_cell(row, column).replace(" ", NBSP)
+                              for column in TABLE_COLUMNS},
                            "time (s)": f"{row.median_seconds:.3f}"} for row in table.rows])
     st.table(frame.style.hide(axis="index"))
     command = "bench/quality.py" + ("" if k == K else f" --k {k}")
@@ -232,12 +256,6 @@ if truth is not None:
         all_methods(picture_key, truth_key, k, picture, truth)
     else:
         one_method(picture_key, truth_key, k, chosen[method_index], picture, truth)
-    st.markdown("**Variation of information** counts the bits lost between the two "
-                "partitions, in two parts. **Split**: knowing a pixel's true region, how many "
-                "more bits to tell which of our regions it is in; it grows when true regions "
-                "are cut into pieces (over-segmentation). **Merge**: knowing our region, how many "
-                "more bits to tell the true region; it grows when one of our regions swallows "
-                "several true ones (under-segmentation).")
 
 st.subheader("Every method on the whole set")
 whole_set_table(k)

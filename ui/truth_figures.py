@@ -37,14 +37,15 @@ def confusion_figure(confusion: Confusion, *, large_text: bool = False) -> go.Fi
     >>> figure = confusion_figure(confusion_by_match(np.array([[3, 3, 1, 1]]),
     ...                                              np.array([[0, 0, 0, 1]])))
     >>> figure.data[0].x, figure.data[0].y
-    (('segment 3', 'segment 1'), ('region 0', 'region 1'))
+    (('3', '1'), ('0', '1'))
     >>> figure.data[0].z
     ([66.66666666666667, 33.333333333333336], [0.0, 100.0])
     """
     table = np.asarray(confusion.table, dtype=np.float64)  # (n_truth, n_predicted)
     shares = 100 * table / table.sum(axis=1, keepdims=True)  # rows sum to 100
-    columns = [f"segment {label}" for label in confusion.predicted_labels]
-    rows = [f"region {label}" for label in confusion.truth_labels]
+    # Bare numbers (the axis titles say what they are): they fit under narrow columns.
+    columns = [str(label) for label in confusion.predicted_labels]
+    rows = [str(label) for label in confusion.truth_labels]
     small = max(table.shape) <= _MAX_CELL_TEXT
     figure = go.Figure(go.Heatmap(
         # Plain lists: small, and readable in the JSON spec (NumPy arrays go out base64).
@@ -53,7 +54,8 @@ def confusion_figure(confusion: Confusion, *, large_text: bool = False) -> go.Fi
         text=np.round(shares).astype(int).astype(str).tolist() if small else None,
         texttemplate="%{text}" if small else None,
         colorbar={"title": {"text": "% of region"}, "ticksuffix": " %", "thickness": 12},
-        hovertemplate=("%{y} → %{x}<br>%{customdata:,} px, %{z:.1f} % of the region"
+        hovertemplate=("region %{y} → segment %{x}<br>%{customdata:,} px, %{z:.1f} % of the "
+                       "region"
                        "<extra></extra>")))
     figure.update_xaxes(title_text="predicted segment (matched ones first)", type="category",
                         tickangle=-45 if len(columns) > 8 else 0, showgrid=False)
