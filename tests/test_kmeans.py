@@ -805,3 +805,99 @@ def test_blas_held_to_one_thread_with_the_pools_found_once(monkeypatch):
         assert limits and all(kw == {"limits": 1, "user_api": "blas"} for kw in limits)
     finally:
         km._blas_controller.cache_clear()
+
+
+# --------------------------------------------------------------------------- #
+# Found by mutation testing (second full run): shortcuts that no test pinned.
+# --------------------------------------------------------------------------- #
+def plain_greedy_kmeans_plusplus(X, k, seed, n_local_trials, weights=None) -> list[int]:
+    """Greedy k-means++ as the textbook writes it (float64, one cumulative sum over all
+    rows), drawing from the random generator exactly as kmeans_plusplus does."""
+    rng = np.random.default_rng(seed)
+    X = np.asarray(X, dtype=np.float64)
+    w = np.ones(len(X)) if weights is None else np.asarray(weights, dtype=np.float64)
+    p = None if weights is None else w / w.sum()
+    chosen = [int(rng.choice(len(X), p=p))]
+    closest = ((X - X[chosen[0]]) ** 2).sum(axis=1)
+    for _ in range(1, k):
+        potential = (w * closest).sum()
+        targets = potential * (1.0 - rng.random(n_local_trials))
+        cumulative = np.cumsum(w * closest)
+        candidates = [int(np.searchsorted(cumulative, target)) for target in targets]
+        after = [np.minimum(closest, ((X - X[c]) ** 2).sum(axis=1)) for c in candidates]
+        best = int(np.argmin([(w * a).sum() for a in after]))
+        chosen.append(candidates[best])
+        closest = after[best]
+    return chosen
+
+
+@pytest.mark.parametrize("n", [3000, 70_000])  # one chunk of rows; three chunks
+@pytest.mark.parametrize("weighted", [False, True])
+def test_kmeans_plusplus_picks_the_rows_of_the_plain_greedy_algorithm(n, weighted):
+    # Integer data: every squared distance and sum is exact in float32 and
+    # float64 alike, so the chunked fast draw must pick exactly the rows of
+    # the plain algorithm, with its default 2 + log(k) candidates per centre.
+    rng = np.random.default_rng(n)
+    X = rng.integers(0, 40, size=(n, 3)).astype(np.float64)
+    weights = rng.integers(1, 5, size=n).astype(np.float64) if weighted else None
+    for k, seed in [(3, 0), (6, 1), (9, 2)]:
+        centers = kmeans_plusplus(X, k, seed=seed, sample_weight=weights)
+        rows = plain_greedy_kmeans_plusplus(X, k, seed, 2 + int(np.log(k)), weights)
+        np.testing.assert_array_equal(centers, X[rows])
+
+
+def test_kmeans_plusplus_fallback_draws_by_weight():
+    # Rows 0, 1 and 2 are within float32 noise of each other; row 3 is far.
+    # After the heavy rows and row 3 are chosen no potential is left, and the
+    # third centre is drawn among the rest *in proportion to weight*: the
+    # weight-999 row nearly always, the weight-1 row 0 almost never.
+    X = [[0.0], [1e-30], [2e-30], [1.0]]
+    weights = [1.0, 999.0, 1000.0, 1.0]
+    picks = [kmeans_plusplus(X, 3, seed=seed, sample_weight=weights).ravel().tolist()
+             for seed in range(40)]
+    assert all(len(set(p)) == 3 for p in picks)
+    assert sum(0.0 in p for p in picks) <= 2
+
+
+def test_a_cluster_of_only_zero_weight_rows_is_relocated_like_an_empty_one():
+    # Cluster 2 holds one row of weight 0: it has a row but no mass, so it has
+    # no weighted mean. It is treated as empty (relocated to the farthest row,
+    # here row 0), exactly as the plain reference does, and no centre is NaN.
+    X = np.array([[0.0], [1.0], [10.0], [11.0], [30.0]])
+    run = dict(init=[[0.5], [10.5], [30.0]], sample_weight=[1.0, 1.0, 1.0, 1.0, 0.0], tol=0)
+    fast = list(kmeans_iter(X, 3, **run))
+    plain = list(kmeans_iter(X, 3, algorithm="lloyd", **run))
+    assert all(np.isfinite(s.centers).all() for s in fast)
+    np.testing.assert_array_equal(fast[1].centers.ravel(), [1.0, 10.5, 0.0])
+    for a, b in zip(fast, plain, strict=True):
+        np.testing.assert_array_equal(a.labels, b.labels)
+        np.testing.assert_array_equal(a.centers, b.centers)
+
+
+def test_empty_cluster_relocation_across_chunks_matches_the_reference():
+    # 70 000 rows span three chunks of the fast loop; centre 3 starts far away
+    # and is empty after the first assignment. The fast path must relocate it
+    # to the same row as the plain reference, whatever chunk that row is in.
+    rng = np.random.default_rng(5)
+    X = np.vstack([rng.normal(c, 1.0, size=(23_334, 2)) for c in ([0, 0], [8, 0], [0, 8])])
+    init = np.vstack([X[[0, 30_000, 60_000]], [[500.0, 500.0]]])
+    fast = list(kmeans_iter(X, 4, init=init, max_iter=5, tol=0))
+    plain = list(kmeans_iter(X, 4, init=init, max_iter=5, tol=0, algorithm="lloyd"))
+    assert np.bincount(fast[0].labels, minlength=4)[3] == 0
+    for a, b in zip(fast, plain):
+        np.testing.assert_array_equal(a.labels, b.labels)
+        np.testing.assert_allclose(a.centers, b.centers, rtol=0, atol=1e-9)
+
+
+def test_draw_when_rounding_puts_the_target_past_the_last_drawable_row():
+    # The draw's target is potential * (1 - u), and potential is a float sum
+    # that rounding can put a hair above the cumulative sum of the chunks.
+    # Only row 5 (in the first of three chunks) can be drawn; a target past the
+    # total must land on it, not on an empty chunk or past the end.
+    chunk = kmeans_module._CHUNK
+    w = np.ones(3 * chunk, dtype=np.float32)
+    closest = np.zeros(3 * chunk, dtype=np.float32)
+    closest[5] = 2.0
+    chunk_potential = np.array([2.0, 0.0, 0.0])
+    for target in (2.0, np.nextafter(2.0, 3.0), 2.0 * (1 + 1e-12)):
+        assert kmeans_module._draw(target, chunk_potential, closest, w) == 5
