@@ -224,10 +224,11 @@ lesson_intro("A score needs an answer key: every picture here comes with the exa
 
 st.session_state.setdefault("ground_truth_scene", DEFAULT_SCENE)
 st.session_state.setdefault("ground_truth_method", DEFAULT_METHOD)
-st.session_state.setdefault("ground_truth_k", K)
 scene_col, method_col, k_col = st.columns([5, 4, 3], gap="medium")
 with k_col:
-    k = st.slider("k (k-means and hierarchy)", *K_RANGE, key="ground_truth_k")
+    # value= rather than a session default: nothing else sets it, and the browser's own
+    # default is then the table's k too.
+    k = st.slider("k (k-means and hierarchy)", *K_RANGE, value=K, key="ground_truth_k")
 chosen = methods(k)
 with scene_col:
     scene = st.selectbox(
