@@ -173,12 +173,18 @@ def all_methods(picture_key, truth_key, k, picture, truth) -> None:
     numbers = {name: "{:.3f}" for name in rows[0] if name not in ("method", "regions")}
     st.table(pd.DataFrame(rows).style.format({**numbers, "regions": "{:,}", "time (s)": "{:.2f}"})
              .hide(axis="index"))
-    columns = st.columns(3)
-    for index, (method, run) in enumerate(zip(chosen, runs)):
+    tiles = [(cache.gt_photo_png(picture_key, picture), "The picture", "The picture scored."),
+             (cache.gt_truth_png(truth_key, truth, display.palette),
+              f"The truth: {len(runs[0].confusion.truth_labels)} regions",
+              "The true regions in flat colours.")]
+    for method, run in zip(chosen, runs):
         segments = cache.gt_pictures(picture_key, truth_key, k, display.palette, picture, run)[0]
-        columns[index % 3].image(segments, output_format="PNG", width="stretch",
-                                 caption=f"{method.name}: {run.scores.n_regions:,} regions",
-                                 alt=f"The segments of {method.name}.")
+        tiles.append((segments, f"{method.name}: {run.scores.n_regions:,} regions",
+                      f"The segments of {method.name}, flat colours, outlined."))
+    # Wrapping, not columns: on a phone columns would stack column by column, out of order.
+    with st.container(horizontal=True, gap="small", key="ground_truth_all_pictures"):
+        for png, caption, alt in tiles:
+            st.image(png, output_format="PNG", width=PICTURE_WIDTH, caption=caption, alt=alt)
     voi_explained()
 
 
