@@ -87,6 +87,7 @@ class SessionResult:
     step_s: list[float] = field(default_factory=list)  # each slider move -> script_finished
     bytes_received: int = 0  # HTTP bodies + websocket messages
     exceptions: int = 0  # st.exception elements in any run
+    queued: bool = False  # saw "Queued: n k-means runs ahead of yours" (ui/cache.py)
     error: str = ""  # why the session failed, "" if it did not
 
 
@@ -198,6 +199,8 @@ class Student:
         kind = element.WhichOneof("type")
         if kind == "exception":
             self.result.exceptions += 1
+        elif kind == "alert" and element.alert.body.startswith("Queued:"):
+            self.result.queued = True
         elif kind == "table":  # statistics as an st.table: a compactness column
             table = pa.ipc.open_stream(element.table.arrow_data.data).read_all()
             if any("compactness" in name for name in table.column_names):
@@ -347,7 +350,8 @@ class CaseReport:
         out = [f"case {self.case}: {self.sessions} sessions at once, wall {self.wall_s:.1f} s",
                timing("first result", first), timing("per step", steps),
                f"  bytes/session median {statistics.median(mb):.2f} MB, max {max(mb):.2f} MB",
-               f"  errors {len(self.errors)}, exception elements {self.exceptions}"]
+               f"  errors {len(self.errors)}, exception elements {self.exceptions}",
+               f"  sessions shown the k-means queue: {sum(r.queued for r in self.results)}"]
         replicas = sorted({r.replica for r in self.results if r.replica})
         if replicas:
             counts = (f"{rep} {sum(r.replica == rep for r in self.results)}" for rep in replicas)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,22 @@ def parse_upload(data: bytes) -> bytes:
         finally:
             await upload.close()
 
-    return asyncio.run(run())
+    # In a thread of its own: an earlier test (Playwright's sync API) may have
+    # left an event loop running in this one.
+    outcome = {}
+
+    def parse() -> None:
+        try:
+            outcome["data"] = asyncio.run(run())
+        except BaseException as error:  # noqa: BLE001 - re-raised below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=parse)
+    thread.start()
+    thread.join(60)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["data"]
 
 
 @pytest.fixture
