@@ -329,6 +329,9 @@ def test_iteration_count_matches_scikit_learn_across_seeds(image_features, tol):
         ({"k": 2, "sample_weight": [1, -1, 1, 1]}, "non-negative"),
         ({"k": 2, "sample_weight": [0, 0, 0, 0]}, "at least one positive"),
         ({"k": 3, "sample_weight": [1, 1, 0, 0]}, "k=3 must be at most"),
+        ({"k": 2, "algorithm": "fast"}, "algorithm='fast'"),
+        ({"k": 2, "n_init": 0}, "n_init=0"),
+        ({"k": 2, "n_init": 2, "init": [[0, 0], [1, 1]]}, "n_init=2 needs a random init"),
     ],
 )
 def test_invalid_parameters_raise_value_error_naming_them(kwargs, message):
@@ -901,3 +904,111 @@ def test_draw_when_rounding_puts_the_target_past_the_last_drawable_row():
     chunk_potential = np.array([2.0, 0.0, 0.0])
     for target in (2.0, np.nextafter(2.0, 3.0), 2.0 * (1 + 1e-12)):
         assert kmeans_module._draw(target, chunk_potential, closest, w) == 5
+
+
+
+# --------------------------------------------------------------------------- #
+# Found by mutation testing (second full run, continued)
+# --------------------------------------------------------------------------- #
+def test_defaults_are_the_package_defaults():
+    # One source of truth: kmeans_iter's own defaults are those of SegmentParams.
+    import inspect
+
+    from segmentation.params import SegmentParams
+
+    defaults = {name: p.default for name, p in inspect.signature(kmeans_iter).parameters.items()}
+    params = SegmentParams()
+    for name in ("max_iter", "tol", "init", "n_init"):
+        assert defaults[name] == getattr(params, name), name
+
+
+def test_algorithm_lloyd_runs_the_plain_reference(monkeypatch):
+    # algorithm="lloyd" runs the lesson's two functions; the default does not.
+    calls = []
+    real = kmeans_module.assign_reference
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kmeans_module, "assign_reference", spy)
+    X = np.random.default_rng(0).random((60, 2))
+    kmeans(X, 3, seed=0)
+    assert calls == []
+    kmeans(X, 3, seed=0, algorithm="lloyd")
+    assert calls
+
+
+def test_best_of_n_init_is_the_lowest_of_the_single_starts():
+    # n_init starts draw their centres one after the other from one generator:
+    # the result is the run with the lowest final inertia among them, for 2 and 3.
+    X = np.random.default_rng(3).random((400, 2))
+    for n_init in (2, 3):
+        rng = np.random.default_rng(11)
+        singles = [kmeans(X, 5, seed=rng, init="random") for _ in range(n_init)]
+        best = min(singles, key=lambda state: state.inertia)
+        result = kmeans(X, 5, seed=11, init="random", n_init=n_init)
+        assert result.inertia == best.inertia
+        np.testing.assert_array_equal(result.labels, best.labels)
+        assert len({s.inertia for s in singles}) > 1  # the starts really differ
+
+
+def test_best_of_n_init_keeps_the_first_of_equal_runs():
+    # Two tight pairs far apart, k = 2: every start ends at the same inertia,
+    # but the labels 0/1 depend on the start; the first start's run is kept.
+    X = np.array([[0.0, 0.0], [0.0, 0.1], [10.0, 0.0], [10.0, 0.1]])
+    rng = np.random.default_rng(5)
+    singles = [kmeans(X, 2, seed=rng) for _ in range(6)]
+    assert len({s.inertia for s in singles}) == 1
+    # The fewest starts whose last run is numbered differently from the first.
+    n_init = next(n for n in range(2, 7)
+                  if not np.array_equal(singles[n - 1].labels, singles[0].labels))
+    result = kmeans(X, 2, seed=5, n_init=n_init)
+    np.testing.assert_array_equal(result.labels, singles[0].labels)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_fast_path_matches_the_reference_for_small_k(k):
+    # With k = 2 a row's only other centre is its second-nearest: the lower bound
+    # of the Hamerly loop must still be that distance (not infinity).
+    rng = np.random.default_rng(k)
+    X = np.vstack([rng.normal(c, 1.0, size=(400, 2)) for c in ([0, 0], [2.5, 0], [0, 2.5])])
+    for seed in range(3):
+        fast = list(kmeans_iter(X, k, seed=seed, init="random", tol=0))
+        plain = list(kmeans_iter(X, k, seed=seed, init="random", tol=0, algorithm="lloyd"))
+        assert len(fast) == len(plain)
+        for a, b in zip(fast, plain):
+            np.testing.assert_array_equal(a.labels, b.labels)
+
+
+def test_weighted_stopping_rule_ignores_units_and_weight_scale():
+    # tol is relative to the weighted variance of the features, so scaling the data,
+    # shifting it, or scaling every weight changes neither the iterations nor the labels.
+    rng = np.random.default_rng(8)
+    X = np.vstack([rng.normal(c, 1.0, size=(300, 2)) for c in ([0, 0], [3, 0], [0, 3])])
+    w = rng.integers(1, 6, size=len(X)).astype(float)
+    run = dict(seed=2, init="random", tol=1e-2)
+    base = list(kmeans_iter(X, 4, sample_weight=w, **run))
+    assert 2 < len(base) < 30  # tol stops it early, not max_iter or no change
+    for X2, w2 in ((X * 1000.0, w), (X + 50.0, w), (X, w * 10.0)):
+        other = list(kmeans_iter(X2, 4, sample_weight=w2, **run))
+        assert len(other) == len(base)
+        np.testing.assert_array_equal(other[-1].labels, base[-1].labels)
+
+
+def test_given_centres_are_moved_with_the_data_far_from_the_origin():
+    # Data far from the origin is centred inside; centres the caller gives are
+    # in the caller's coordinates and must be shifted the same way.
+    rng = np.random.default_rng(2)
+    X = np.vstack([rng.normal(c, 1.0, size=(200, 2)) for c in ([0, 0], [6, 0])])
+    init = np.array([[1.0, 0.0], [5.0, 0.0]])
+    near = kmeans(X, 2, init=init)
+    far = kmeans(X + 1e4, 2, init=init + 1e4)
+    np.testing.assert_array_equal(far.labels, near.labels)
+    np.testing.assert_allclose(far.centers - 1e4, near.centers, atol=1e-6)
+
+
+@pytest.mark.parametrize(("k", "dtype"), [(256, np.uint8), (257, np.uint16)])
+def test_labels_type_is_the_smallest_that_holds_k_segments(k, dtype):
+    X = np.arange(300, dtype=float)[:, None]
+    assert kmeans(X, k, seed=0, max_iter=1).labels.dtype == dtype
