@@ -920,6 +920,13 @@ def test_defaults_are_the_package_defaults():
     params = SegmentParams()
     for name in ("max_iter", "tol", "init", "n_init"):
         assert defaults[name] == getattr(params, name), name
+    # ... and a run that leaves them out is the run that passes them.
+    X = np.random.default_rng(4).random((500, 3))
+    implicit = list(kmeans_iter(X, 6, seed=1))
+    explicit = list(kmeans_iter(X, 6, seed=1, max_iter=params.max_iter, tol=params.tol,
+                                init=params.init, n_init=params.n_init))
+    assert len(implicit) == len(explicit) > 3
+    np.testing.assert_array_equal(implicit[-1].labels, explicit[-1].labels)
 
 
 def test_algorithm_lloyd_runs_the_plain_reference(monkeypatch):
@@ -989,7 +996,8 @@ def test_weighted_stopping_rule_ignores_units_and_weight_scale():
     w = rng.integers(1, 6, size=len(X)).astype(float)
     run = dict(seed=2, init="random", tol=1e-2)
     base = list(kmeans_iter(X, 4, sample_weight=w, **run))
-    assert 2 < len(base) < 30  # tol stops it early, not max_iter or no change
+    to_the_end = list(kmeans_iter(X, 4, sample_weight=w, **{**run, "tol": 0.0}))
+    assert 2 < len(base) < len(to_the_end)  # tol stops it early, before no change
     for X2, w2 in ((X * 1000.0, w), (X + 50.0, w), (X, w * 10.0)):
         other = list(kmeans_iter(X2, 4, sample_weight=w2, **run))
         assert len(other) == len(base)
@@ -1012,3 +1020,55 @@ def test_given_centres_are_moved_with_the_data_far_from_the_origin():
 def test_labels_type_is_the_smallest_that_holds_k_segments(k, dtype):
     X = np.arange(300, dtype=float)[:, None]
     assert kmeans(X, k, seed=0, max_iter=1).labels.dtype == dtype
+
+
+
+def test_kmeans_plusplus_fallback_twice_in_a_row():
+    # Four rows within float32 noise of 0, and 1: once 1 and one of the zeros are
+    # chosen, no potential is left, and the last two centres both come from the
+    # fallback, each a row not chosen yet.
+    X = [[0.0], [1e-30], [2e-30], [3e-30], [1.0]]
+    for seed in range(5):
+        centers = kmeans_plusplus(X, 4, seed=seed).ravel().tolist()
+        assert len(centers) == len(set(centers)) == 4
+        assert 1.0 in centers
+
+
+def test_draw_within_a_chunk_counts_from_the_chunk_start():
+    # Rows 0, 1, 2 of the first chunk each hold potential 1: targets in (0, 1],
+    # (1, 2], (2, 3] draw rows 0, 1, 2 (a target lands on the first row whose
+    # cumulative potential reaches it).
+    chunk = kmeans_module._CHUNK
+    w = np.ones(2 * chunk, dtype=np.float32)
+    closest = np.zeros(2 * chunk, dtype=np.float32)
+    closest[:3] = 1.0
+    potential = np.array([3.0, 0.0])
+    draws = [kmeans_module._draw(t, potential, closest, w) for t in (0.5, 1.0, 1.5, 2.5, 3.0)]
+    assert draws == [0, 0, 1, 2, 2]
+
+
+def test_draw_guard_finds_rows_with_small_potential():
+    # The rounding guard must find drawable rows whatever their size: here the
+    # only potential is 0.25 at row 7, and the target is a hair past the total.
+    chunk = kmeans_module._CHUNK
+    w = np.ones(chunk, dtype=np.float32)
+    closest = np.zeros(chunk, dtype=np.float32)
+    closest[7] = 0.25
+    assert kmeans_module._draw(np.nextafter(0.25, 1.0), np.array([0.25]), closest, w) == 7
+
+
+@pytest.mark.parametrize("offset", [1e4, -1e4])
+def test_float32_data_far_from_the_origin(offset):
+    # float32 input is centred in float32 (by what float32 can hold): far from
+    # the origin, on either side, it gets the labels of the same data near it.
+    rng = np.random.default_rng(6)
+    X = np.vstack([rng.normal(c, 1.0, size=(300, 2)) for c in ([0, 0], [6, 0])])
+    near = kmeans(X.astype(np.float32), 2, seed=0)
+    far = kmeans((X + offset).astype(np.float32), 2, seed=0)
+    np.testing.assert_array_equal(far.labels, near.labels)
+    np.testing.assert_allclose(far.centers - offset, near.centers, atol=1e-2)
+
+
+def test_huge_negative_values_are_refused_like_huge_positive_ones():
+    with pytest.raises(ValueError, match="rescale X"):
+        kmeans([[-1e30, 0.0], [1.0, 0.0], [2.0, 1.0]], 2)
