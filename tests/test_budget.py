@@ -94,6 +94,19 @@ def test_cache_keeps_expected_errors_and_raises_them_again():
     assert calls == [1]
 
 
+def test_peek_finds_values_and_kept_failures_without_computing():
+    cache = BudgetedCache(1000, 60, cache_errors=(KeyError,))
+    assert cache.peek("a") == (False, None)
+    value = cache.get_or_compute("a", lambda: array(4))
+    found, peeked = cache.peek("a")
+    assert found and peeked is value
+    with pytest.raises(KeyError):
+        cache.get_or_compute("bad", lambda: (_ for _ in ()).throw(KeyError("k too large")))
+    with pytest.raises(KeyError, match="k too large"):
+        cache.peek("bad")
+    assert cache.stats().misses == 2  # peeking never computes
+
+
 def test_cache_does_not_keep_other_errors():
     cache = BudgetedCache(1000, 60, cache_errors=(KeyError,))
     calls = []

@@ -182,6 +182,18 @@ class BudgetedCache(Generic[T]):
         self._store(key, value)
         return value
 
+    def peek(self, key: Hashable) -> tuple[bool, object]:
+        """``(True, value)`` if ``key`` is cached now, else ``(False, None)``; never computes.
+
+        Raises the cached error of a kept failure, as :meth:`get_or_compute` would.
+        """
+        with self._lock:
+            found = self._lookup(key)
+            if found is None:
+                return False, None
+            self._hits += 1
+            return True, self._unwrap(found)
+
     def _lookup(self, key: Hashable) -> object | None:
         """The entry's value (refreshed as most recent), or None; with the lock held."""
         entry = self._entries.get(key)

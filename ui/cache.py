@@ -285,6 +285,10 @@ def segmentation(image: WorkingImage, params: SegmentParams) -> Segmentation:
     allowed = max_iterations(image, params.max_iter)
     if allowed < params.max_iter:
         params = replace(params, max_iter=allowed)
+    key = ("segment", image.digest, params)
+    found, result = _RESULTS_CACHE.peek(key)
+    if found:  # the usual rerun: no placeholder element, nothing to wait for
+        return result
     notice = st.empty()
 
     def shared_wait() -> None:
@@ -303,8 +307,7 @@ def segmentation(image: WorkingImage, params: SegmentParams) -> Segmentation:
                 return segment(image.image, **params.segment_kwargs())
 
     try:
-        return _RESULTS_CACHE.get_or_compute(("segment", image.digest, params), compute,
-                                             on_wait=shared_wait)
+        return _RESULTS_CACHE.get_or_compute(key, compute, on_wait=shared_wait)
     finally:
         notice.empty()
 
@@ -1081,21 +1084,14 @@ def lesson_sample(key: str) -> WorkingImage:
     return sample_image(key, DEFAULT_MAX_SIDE)
 
 
-@st.cache_resource(show_spinner=False, **_IMAGES)
-def _teaching_truth(key: str, shape: tuple[int, int]) -> np.ndarray | None:
-    truth = load_ground_truth(key)  # (H0, W0) at the sample's own size
-    if truth is None:
-        return None
-    truth = visualize.resize_labels(truth, shape)  # nearest neighbour: no invented labels
-    truth.flags.writeable = False
-    return truth
-
-
 def teaching_truth(image: WorkingImage) -> np.ndarray | None:
-    """The sample's ground truth at the size of :func:`teaching_image`, or None without one."""
+    """The sample's ground truth at the size of :func:`teaching_image`, or None without one.
+
+    The same cache as :func:`ground_truth`, keyed on the sample and the size.
+    """
     if image.sample_key is None:
         return None
-    return _teaching_truth(image.sample_key, teaching_image(image).shape[:2])
+    return _ground_truth(image.sample_key, teaching_image(image).shape[:2])
 
 
 # --- Other methods (Teaching pages II) ---
