@@ -269,16 +269,44 @@ def _fill_color(grid: np.ndarray, rgb: np.ndarray, color: str) -> int:
     elif color == "rgb":
         grid[:, :, :3] = rgb
     elif color == "hsv":
-        hsv = skcolor.rgb2hsv(rgb)  # (H, W, 3) float32, hue in [0, 1)
-        radius = 0.5 * hsv[:, :, 1] * hsv[:, :, 2]  # chroma: 0 for gray or black pixels
-        angle = (2 * np.pi) * hsv[:, :, 0]
+        hue, saturation, value = _rgb_to_hsv(rgb)  # (H, W) float32 each, hue in [0, 1)
+        radius = 0.5 * saturation * value  # chroma: 0 for gray or black pixels
+        angle = (2 * np.pi) * hue
         grid[:, :, 0] = radius * np.cos(angle)
         grid[:, :, 1] = radius * np.sin(angle)
-        grid[:, :, 2:4] = hsv[:, :, 1:]
+        grid[:, :, 2] = saturation
+        grid[:, :, 3] = value
     elif color == "lab":
         grid[:, :, :3] = skcolor.rgb2lab(rgb)
         grid[:, :, :3] /= np.float32(LAB_SCALE)
     return len(_COLOR_NAMES[color])
+
+
+def _rgb_to_hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hue, saturation and value of float RGB, as ``skimage.color.rgb2hsv`` gives them.
+
+    The same float operations in the same order, so the result is bit for bit
+    skimage's (tests/test_features.py checks that on every 8-bit colour class
+    and on random floats). It exists for speed alone: skimage reduces along
+    the 3-long colour axis and fills hue with boolean masks, 77-97 ms on a
+    512 x 512 photo, a quarter of a whole Explore rerun; channel-wise
+    maximum and ``where`` take 10 ms.
+    """
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    value = np.maximum(np.maximum(red, green), blue)
+    delta = value - np.minimum(np.minimum(red, green), blue)  # the chroma, max - min
+    gray = delta == 0  # hue and saturation undefined: 0, as skimage sets them
+    saturation = np.divide(delta, value, out=np.zeros_like(delta), where=~gray)
+    # Hue on the hexagon: which channel is largest picks the sector. On ties
+    # skimage's later assignment wins (blue over green over red), hence the order.
+    blue_max, green_max = blue == value, green == value
+    numerator = np.where(blue_max, red - green, np.where(green_max, blue - red, green - blue))
+    hue = np.divide(numerator, delta, out=np.zeros_like(delta), where=~gray)
+    hue += np.where(blue_max, np.float32(4), np.where(green_max, np.float32(2), np.float32(0)))
+    hue /= 6.0
+    hue %= 1.0  # red-max sectors can be negative: wrap into [0, 1)
+    hue[gray] = 0
+    return hue, saturation, value
 
 
 def _local_std(luminance: np.ndarray, sigma: float) -> np.ndarray:

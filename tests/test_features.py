@@ -13,6 +13,7 @@ from scipy import ndimage
 from skimage import color as skcolor
 from skimage import data
 
+from segmentation import features as features_module
 from segmentation.features import (
     COLOR_SPACES,
     LAB_SCALE,
@@ -174,6 +175,34 @@ def test_hsv_matches_skimage_oracle(astronaut):
     hue = np.arctan2(values[coloured, 1], values[coloured, 0]) / (2 * np.pi) % 1.0
     circular_error = np.abs((hue - hsv[coloured, 0] + 0.5) % 1.0 - 0.5)
     assert circular_error.max() < 1e-4
+
+
+def _all_kinds_of_colour(rng) -> np.ndarray:
+    """8-bit colours as float32 (as check_image makes them): random ones, grays, black,
+    white, and every tie between channels that picks a different hue sector."""
+    colours = rng.integers(0, 256, size=(200_000, 3)).astype(np.float32) / np.float32(255)
+    block = len(colours) // 8
+    colours[:block] = colours[:block, :1]  # grays: r = g = b
+    for i, (a, b) in enumerate([(0, 1), (1, 2), (0, 2)], start=1):  # two largest may tie
+        colours[i * block:(i + 1) * block, b] = colours[i * block:(i + 1) * block, a]
+    colours[-4:] = [[0, 0, 0], [1, 1, 1], [1, 0, 0], [0, 0, 1]]
+    return colours
+
+
+@pytest.mark.parametrize("kind", ["8-bit classes", "random floats"])
+def test_rgb_to_hsv_is_skimage_bit_for_bit(kind):
+    """The fast HSV conversion equals skimage.color.rgb2hsv exactly (the oracle).
+
+    Exact, not close: the colour-only path of segment() relies on a colour
+    getting bit-identical features wherever it is computed.
+    """
+    rng = np.random.default_rng(7)
+    if kind == "8-bit classes":
+        rgb = _all_kinds_of_colour(rng)[None]  # (1, n, 3)
+    else:
+        rgb = rng.random((300, 400, 3), dtype=np.float32)
+    ours = np.stack(features_module._rgb_to_hsv(rgb), axis=-1)
+    np.testing.assert_array_equal(ours, skcolor.rgb2hsv(rgb))
 
 
 def test_lab_columns_times_scale_equal_skimage(astronaut):
