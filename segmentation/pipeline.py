@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validation import check_image, check_int
-from .features import FeatureSpec, extract_features
+from .features import FeatureMatrix, FeatureSpec, extract_features
 from .kmeans import KMeansState, TooFewDistinctPointsError, kmeans_iter
 from .metrics import SegmentStats, segment_statistics
 from .params import DEFAULTS
@@ -127,6 +127,7 @@ def segment(
     tol: float = DEFAULTS.tol,
     n_init: int = DEFAULTS.n_init,
     spec: FeatureSpec | None = None,
+    features: FeatureMatrix | None = None,
 ) -> Segmentation:
     """Segment an image into k regions by k-means on per-pixel features.
 
@@ -157,6 +158,12 @@ def segment(
     spec : FeatureSpec, optional
         A full feature specification; when given, it replaces ``color``,
         ``texture``, ``position_weight`` and ``center_weight``.
+    features : FeatureMatrix, optional
+        ``extract_features(image, spec)``, if the caller already has it: an
+        app that keeps it per picture and feature settings does not extract
+        it again when only ``k`` or the start changes. Its shape and column
+        names are checked, its values trusted. Colour-only features ignore
+        it (the distinct colours are faster, see Notes).
 
     Returns
     -------
@@ -172,8 +179,8 @@ def segment(
     ValueError
         If the image or a parameter is invalid or no feature is selected.
     TypeError
-        If ``spec`` is not a :class:`FeatureSpec`, or ``k`` or ``seed`` has
-        the wrong type.
+        If ``spec`` is not a :class:`FeatureSpec`, ``features`` not a
+        :class:`FeatureMatrix`, or ``k`` or ``seed`` has the wrong type.
 
     Notes
     -----
@@ -201,12 +208,14 @@ def segment(
     elif not isinstance(spec, FeatureSpec):
         raise TypeError(f"spec must be a FeatureSpec or None, not {type(spec).__name__}")
     k = check_int(k, "k", low=1)
+    if features is not None:
+        _check_features(features, spec, rgb.shape)
     options = dict(init=init, max_iter=max_iter, tol=tol, seed=seed, n_init=n_init)
     started = time.perf_counter()
     colours = _distinct_colours(image, rgb) if _is_colour_only(spec) else None
     try:
         if colours is None:
-            states, features = _cluster_all_pixels(rgb, spec, k, options)
+            states, features = _cluster_all_pixels(rgb, spec, k, options, features)
         else:
             states, features = _cluster_distinct_colours(colours, spec, k, options)
     except TooFewDistinctPointsError as err:
@@ -226,9 +235,12 @@ def segment(
 # ---------------------------------------------------------------------------
 
 
-def _cluster_all_pixels(rgb, spec, k, options) -> tuple[tuple[KMeansState, ...], np.ndarray]:
+def _cluster_all_pixels(rgb, spec, k, options, features=None
+                        ) -> tuple[tuple[KMeansState, ...], np.ndarray]:
     """k-means on the feature vector of every pixel: the plain path."""
-    features = extract_features(rgb, spec).values  # (n, d) float32
+    if features is None:
+        features = extract_features(rgb, spec)
+    features = features.values  # (n, d) float32
     states = list(kmeans_iter(features, k, **options))
     luma = rgb.reshape(-1, 3) @ _LUMA  # (n,) float64 brightness of each pixel
     order = _dark_to_bright(luma, states[-1].labels, k)
@@ -295,6 +307,17 @@ def _cluster_distinct_colours(colours: _Colours, spec, k, options
         states.append(dataclasses.replace(state, labels=pixel_labels, n_changed=n_changed))
         previous = state
     return tuple(states), values[inverse]
+
+
+def _check_features(features, spec: FeatureSpec, shape: tuple[int, ...]) -> None:
+    """Check that precomputed ``features`` can be those of an image of ``shape`` for ``spec``."""
+    if not isinstance(features, FeatureMatrix):
+        raise TypeError(f"features must be a FeatureMatrix or None, not {type(features).__name__}")
+    expected = (shape[0] * shape[1], len(spec.feature_names))
+    if features.names != spec.feature_names or features.values.shape != expected:
+        raise ValueError(
+            f"features has columns {features.names} and shape {features.values.shape}, but "
+            f"this image and spec need columns {spec.feature_names} and shape {expected}")
 
 
 def _is_colour_only(spec: FeatureSpec) -> bool:

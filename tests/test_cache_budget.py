@@ -59,8 +59,10 @@ def recorder(monkeypatch) -> Recorder:
     recorder = Recorder()
     monkeypatch.setattr(cache, "st", recorder)
     cache._RESULTS_CACHE.clear()
+    cache._FEATURES_CACHE.clear()
     yield recorder
     cache._RESULTS_CACHE.clear()
+    cache._FEATURES_CACHE.clear()
 
 
 @pytest.fixture
@@ -188,3 +190,26 @@ def test_an_upload_is_hashed_once_not_on_every_rerun(monkeypatch):
     assert len(hashed) == 1
     app.file_uploader(key="upload").set_value(("blue.png", png((30, 30, 200)), "image/png")).run()
     assert len(hashed) == 2  # a new file is hashed again
+
+
+def test_features_are_extracted_once_per_picture_and_feature_settings(recorder, image,
+                                                                      monkeypatch):
+    """A new k or seed reuses the feature matrix; the feature-space view reads the same one;
+    only new feature settings extract again."""
+    extracted = []
+    real = cache.extract_features
+    monkeypatch.setattr(cache, "extract_features",
+                        lambda *args: extracted.append(args[1]) or real(*args))
+    params = SegmentParams(k=3, color="lab", position_weight=0.3)
+    first = cache.segmentation(image, params)
+    cache.segmentation(image, replace(params, k=4))
+    cache.segmentation(image, replace(params, seed=5, tol=0.0))
+    assert len(extracted) == 1
+    # The matrix k-means got is the one kept (not a copy), and segment() used it.
+    kept = cache.features(image, params)
+    assert cache.features(image, replace(params, k=7)) is kept
+    assert first.statistics == cache.segment(image.image, **params.segment_kwargs()).statistics
+    cache.segmentation(image, replace(params, color="hsv"))
+    cache.segmentation(image, replace(params, position_weight=0.5))
+    assert [spec.color for spec in extracted] == ["lab", "hsv", "lab"]
+    assert cache._FEATURES_CACHE.stats().entries == 3

@@ -310,3 +310,49 @@ def test_n_init_keeps_the_best_of_several_starts():
     again = segment(image, k=6, init="random", seed=1, n_init=4)
     np.testing.assert_array_equal(best.labels, again.labels)
     assert best.states[-1].labels.reshape(best.shape).tolist() == best.labels.tolist()
+
+
+# --------------------------------------------------------------------------- #
+# Precomputed features (an app keeps them per picture and feature settings)
+# --------------------------------------------------------------------------- #
+def _same_run(first, second) -> None:
+    np.testing.assert_array_equal(first.labels, second.labels)
+    assert first.n_iter == second.n_iter and first.inertia == second.inertia
+    for a, b in zip(first.states, second.states, strict=True):
+        np.testing.assert_array_equal(a.centers, b.centers)
+    assert first.statistics == second.statistics
+
+
+@pytest.mark.parametrize("spec", [FeatureSpec(color="lab", position=True, position_weight=0.3),
+                                  FeatureSpec(color="hsv", texture=True),
+                                  FeatureSpec(color="rgb")])  # colour only: the other path
+def test_given_features_give_the_same_result(spec):
+    image = load_sample("coffee")[::6, ::6]
+    given = segment(image, k=5, spec=spec, seed=3, features=extract_features(image, spec))
+    _same_run(given, segment(image, k=5, spec=spec, seed=3))
+
+
+def test_given_features_are_used_not_recomputed(shapes):
+    """k-means clusters the matrix it is given: another picture's features give that
+    picture's labels (the statistics still describe this picture's colours)."""
+    spec = FeatureSpec(color="lab", position=True, position_weight=0.5)
+    image = shapes[0]
+    other = np.ascontiguousarray(image[::-1])  # same size, other pixels
+    result = segment(image, k=4, spec=spec, features=extract_features(other, spec))
+    expected = segment(other, k=4, spec=spec).labels  # row i of the matrix is pixel i
+    # The same partition; the numbers differ, as segments are ordered by this picture's colours.
+    pairs = np.unique(np.stack([result.labels.ravel(), expected.ravel()]), axis=1)
+    assert pairs.shape[1] == 4
+    assert not np.array_equal(result.labels, segment(image, k=4, spec=spec).labels)
+
+
+def test_given_features_are_checked(two_colour_image):
+    spec = FeatureSpec(color="lab", position=True, position_weight=0.3)
+    features = extract_features(two_colour_image, spec)
+    with pytest.raises(TypeError, match="features must be a FeatureMatrix"):
+        segment(two_colour_image, k=2, spec=spec, features=features.values)
+    with pytest.raises(ValueError, match=r"features has columns .* shape \(2400, 5\).*need"):
+        segment(two_colour_image[:20], k=2, spec=spec, features=features)
+    rgb_spec = FeatureSpec(color="rgb", position=True, position_weight=0.3)
+    with pytest.raises(ValueError, match="'red', 'green', 'blue', 'row', 'col'"):
+        segment(two_colour_image, k=2, spec=rgb_spec, features=features)

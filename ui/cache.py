@@ -8,6 +8,7 @@ function                  cache key
 ``sample_image``          sample key, max_side
 ``uploaded_image``        SHA-256 of the file's bytes, max_side
 ``segmentation``          image digest, SegmentParams
+``features``              image digest, FeatureSpec (shared by every k and start)
 ``photo_png``             image digest
 ``overlay_png``           image digest, SegmentParams, alpha, DisplaySettings
 ``iteration_overlay_png`` image digest, SegmentParams, iteration, alpha, DisplaySettings
@@ -15,7 +16,7 @@ function                  cache key
 ``step_jpeg``             DisplaySettings, format
 ``overlay_jpeg``          as ``overlay_png``, format
 ``feature_space_svg``     image digest, SegmentParams, half-step, palette, text size
-                          (the features themselves: digest, SegmentParams)
+                          (the features themselves: ``features``)
 ``truth_scores``,         image digest, SegmentParams (sample key)
 ``truth_png``
 ``boundaries_png``,       image digest, SegmentParams
@@ -93,6 +94,7 @@ __all__ = [
     "convergence_figure",
     "convergence_gif",
     "feature_space_svg",
+    "features",
     "ground_truth",
     "iteration_overlay_png",
     "label_mask_png",
@@ -137,6 +139,12 @@ SETTINGS_ERRORS = (NoFeatureSelectedError, TooFewDistinctPointsError)
 
 _RESULTS_CACHE: BudgetedCache[Segmentation] = BudgetedCache(
     RESULTS_BUDGET, ttl_s=3600, cache_errors=SETTINGS_ERRORS)  # failures are kept too
+# Feature matrices of working images (H*W x d float32: 5 MB at 512 x 512 with
+# position, 21 MB at 1024 x 1024), per picture and feature settings: a new k,
+# start or stopping rule reuses the matrix, and so does the feature-space view
+# of every step. $SEGMENT_FEATURES_MB megabytes per process, 128 by default.
+FEATURES_BUDGET = int(os.environ.get("SEGMENT_FEATURES_MB", "128")) * 2**20
+_FEATURES_CACHE: BudgetedCache[FeatureMatrix] = BudgetedCache(FEATURES_BUDGET, ttl_s=3600)
 
 
 def _slots_per_process() -> int:
@@ -251,6 +259,7 @@ def clear_caches() -> None:
     """Forget every cached result of this process (Streamlit's caches and the k-means results)."""
     st.cache_resource.clear()
     _RESULTS_CACHE.clear()
+    _FEATURES_CACHE.clear()
 
 
 def results_cache_stats():
@@ -304,7 +313,8 @@ def segmentation(image: WorkingImage, params: SegmentParams) -> Segmentation:
         with KMEANS_SLOTS.slot(queued):
             notice.empty()
             with st.spinner("Running k-means..."):
-                return segment(image.image, **params.segment_kwargs())
+                return segment(image.image, features=features(image, params),
+                               **params.segment_kwargs())
 
     try:
         return _RESULTS_CACHE.get_or_compute(key, compute, on_wait=shared_wait)
@@ -488,18 +498,23 @@ def convergence_figure(image: WorkingImage, params: SegmentParams, result: Segme
 # --------------------------------------------------------------------------- #
 # Feature space and ground truth
 # --------------------------------------------------------------------------- #
-@st.cache_resource(show_spinner=False, max_entries=8, ttl=3600)
-def _features(digest: str, spec_key: SegmentParams, _image: np.ndarray,
-              _result: Segmentation) -> FeatureMatrix:
-    return extract_features(_image, _result.spec)  # (H*W, d) float32: ~5 MB at 512 px
+def features(image: WorkingImage, params: SegmentParams) -> FeatureMatrix:
+    """The feature matrix of the working image for ``params``' features (cached).
+
+    Keyed on the picture and the :class:`~segmentation.FeatureSpec` alone, so
+    every k, start and stopping rule shares it (:data:`FEATURES_BUDGET`).
+    """
+    spec = params.spec()
+    return _FEATURES_CACHE.get_or_compute(
+        ("features", image.digest, spec), lambda: extract_features(image.image, spec))
 
 
 @st.cache_resource(show_spinner=False, max_entries=256, ttl=3600)
 def _feature_space_svg(digest: str, params: SegmentParams, step: int, palette: str,
-                       large_text: bool, _image: np.ndarray, _result: Segmentation) -> str:
-    features = _features(digest, params, _image, _result)
+                       large_text: bool, _image: WorkingImage, _result: Segmentation) -> str:
+    matrix = features(_image, params)
     iteration, after_update = split_step(step)
-    return svg.feature_space_svg(features.values, features.names, _result.states, iteration,
+    return svg.feature_space_svg(matrix.values, matrix.names, _result.states, iteration,
                                  after_update=after_update, large_text=large_text,
                                  colors=visualize.segment_colors(_result.k, palette))
 
@@ -512,7 +527,7 @@ def feature_space_svg(image: WorkingImage, params: SegmentParams, result: Segmen
     picture (3,000 points) is drawn once and cached.
     """
     return _feature_space_svg(image.digest, params, int(step), display.palette,
-                              display.present, image.image, result)
+                              display.present, image, result)
 
 
 @st.cache_resource(show_spinner=False, **_IMAGES)
