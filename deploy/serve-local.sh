@@ -86,9 +86,13 @@ print(int(config.get("server", {}).get("maxUploadSize", 200)))')"
 BODY_LIMIT_MB=$(( MAX_UPLOAD_MB + 1 ))
 
 # k-means runs at once per replica (ui/cache.py, KMEANS_SLOTS): the cores shared
-# out among the replicas, at least one each; more wait in a visible queue.
+# out among the replicas, at least one each; more wait in a visible queue. Each
+# run gets the replica's share of the cores divided among its slots, at least
+# one thread (SEGMENT_THREADS; more threads than cores only add hand-over costs).
 CORES="$(nproc)"
-export SEGMENT_SLOTS="${SEGMENT_SLOTS:-$(( CORES / N > 0 ? CORES / N : 1 ))}"
+SHARE=$(( CORES / N > 0 ? CORES / N : 1 ))
+export SEGMENT_SLOTS="${SEGMENT_SLOTS:-$SHARE}"
+export SEGMENT_THREADS="${SEGMENT_THREADS:-$(( SHARE / SEGMENT_SLOTS > 0 ? SHARE / SEGMENT_SLOTS : 1 ))}"
 
 SERVERS=""     # the balanced group, for first visits
 STICKY=""      # route cookie -> that replica's own upstream group

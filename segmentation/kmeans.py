@@ -77,9 +77,11 @@ __all__ = [
     "KMeansState",
     "TooFewDistinctPointsError",
     "assign_reference",
+    "get_num_threads",
     "kmeans",
     "kmeans_iter",
     "kmeans_plusplus",
+    "set_num_threads",
     "update_reference",
 ]
 
@@ -553,6 +555,31 @@ def _blas_controller() -> ThreadpoolController:
     shared library, ~1 ms alone and tens of ms in a busy server process (the
     BLAS NumPy uses is loaded with NumPy, before any k-means runs)."""
     return ThreadpoolController()
+
+
+def set_num_threads(n: int) -> None:
+    """Spread each run's blocks of rows over ``n`` threads (default: one per core, at most 4).
+
+    Results do not depend on it (blocks are combined in order). One thread
+    per run is best when several runs share the cores anyway, as on a class
+    server: a second thread then only adds hand-over costs (about 20 % more
+    CPU per run at 512 x 512 on 2 cores, measured by ``bench/rerun_cost.py``).
+
+    Parameters
+    ----------
+    n : int
+        Threads per run, at least 1.
+    """
+    global _THREADS
+    n = check_int(n, "n", low=1)
+    if n != _THREADS:
+        _THREADS = n
+        _forget_executor()  # the next parallel run starts a pool of the new size
+
+
+def get_num_threads() -> int:
+    """Threads each run spreads its blocks of rows over (see :func:`set_num_threads`)."""
+    return _THREADS
 
 
 def _each_block(work, starts) -> list:

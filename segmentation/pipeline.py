@@ -389,7 +389,10 @@ def _renumber(state: KMeansState, order: np.ndarray) -> KMeansState:
     """The same state with cluster ``order[i]`` renamed ``i``."""
     new_label_of = np.empty_like(order)
     new_label_of[order] = np.arange(order.size)
-    labels = new_label_of.astype(state.labels.dtype)[state.labels]
+    table = new_label_of.astype(state.labels.dtype)
+    if table.dtype == np.uint8:  # a table over all 256 byte values: np.take is 2-3x faster
+        table = np.pad(table, (0, 256 - table.size))
+    labels = np.take(table, state.labels)
     centers = state.centers[order]
     labels.flags.writeable = False
     centers.flags.writeable = False

@@ -213,3 +213,30 @@ def test_features_are_extracted_once_per_picture_and_feature_settings(recorder, 
     cache.segmentation(image, replace(params, position_weight=0.5))
     assert [spec.color for spec in extracted] == ["lab", "hsv", "lab"]
     assert cache._FEATURES_CACHE.stats().entries == 3
+
+
+def test_threads_per_run_share_the_cores_among_the_slots(monkeypatch):
+    """One thread per run when every core has its slot; $SEGMENT_THREADS overrides."""
+    cores = len(cache.os.sched_getaffinity(0))
+    monkeypatch.delenv("SEGMENT_THREADS", raising=False)
+    assert cache._threads_per_run(cores) == 1
+    assert cache._threads_per_run(1) == cores
+    assert cache._threads_per_run(cores + 5) == 1
+    monkeypatch.setenv("SEGMENT_THREADS", "3")
+    assert cache._threads_per_run(1) == 3
+    monkeypatch.setenv("SEGMENT_THREADS", "zero")
+    assert cache._threads_per_run(cores) == 1
+    # The app applies it at start-up: the default slots are the cores, so one thread.
+    if "SEGMENT_SLOTS" not in cache.os.environ and "SEGMENT_THREADS" not in cache.os.environ:
+        assert cache.kmeans_module.get_num_threads() == 1
+
+
+def test_the_default_overlay_is_the_last_step_picture(recorder, image):
+    """At the default opacity the result's overlay and the last step's picture are one
+    JPEG, drawn and encoded once (and sent once: same bytes, same media file)."""
+    params = SegmentParams(k=3, color="lab", position_weight=0.3)
+    result = cache.segmentation(image, params)
+    last = cache.step_jpeg(image, params, result, 2 * result.n_iter)
+    assert cache.overlay_jpeg(image, params, result, cache.DEFAULT_ALPHA) is last
+    other = cache.overlay_jpeg(image, params, result, 0.3)
+    assert other != last and other[:2] == b"\xff\xd8"  # another opacity: its own JPEG

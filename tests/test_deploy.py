@@ -192,6 +192,13 @@ def test_serve_local_through_nginx(serve_local, browser):
     and SIGTERM stops every process of the recipe."""
     url, process, log_path = serve_local(2)
 
+    # Each replica gets its share of the cores as k-means slots, one thread per run.
+    share = max(1, len(os.sched_getaffinity(0)) // 2)
+    for pid in re.findall(r"replica \d+: pid (\d+)", log_path.read_text()):
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        assert f"SEGMENT_SLOTS={share}".encode() in environ
+        assert b"SEGMENT_THREADS=1" in environ
+
     # Security headers on the page, a static JS bundle gzip-encoded (Streamlit sends it raw).
     status, headers, body = get(url + "/")
     for name, value in SECURITY_HEADERS.items():
@@ -308,6 +315,7 @@ def test_deployment_replicas_probes_secret_and_resources(manifests):
     assert resources["requests"]["cpu"] == "1"  # one Streamlit process uses one core
     # As many k-means runs at once as the pod has cores requested: the rest queue.
     assert env["SEGMENT_SLOTS"]["value"] == resources["requests"]["cpu"]
+    assert env["SEGMENT_THREADS"]["value"] == "1"  # its one core: one thread per run
 
 
 def test_service_and_ingress_route_to_the_pods(manifests):

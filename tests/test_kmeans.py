@@ -685,15 +685,27 @@ def test_results_do_not_depend_on_the_number_of_threads(image_features, monkeypa
     # block order, so one thread and four give bit-identical states.
     monkeypatch.setattr(kmeans_module, "_CHUNK", 1024)  # many blocks
     runs = []
-    for threads in (1, 4):
-        monkeypatch.setattr(kmeans_module, "_THREADS", threads)
-        monkeypatch.setattr(kmeans_module, "_EXECUTOR", None)
-        runs.append(list(kmeans_iter(image_features, 5, seed=2)))
+    before = kmeans_module.get_num_threads()
+    try:
+        for threads in (1, 4):
+            kmeans_module.set_num_threads(threads)
+            assert kmeans_module.get_num_threads() == threads
+            runs.append(list(kmeans_iter(image_features, 5, seed=2)))
+            used = kmeans_module._EXECUTOR
+            assert (used is None) if threads == 1 else (used._max_workers == 4)
+    finally:
+        kmeans_module.set_num_threads(before)
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a.labels, b.labels)
         np.testing.assert_array_equal(a.centers, b.centers)
         assert a.inertia == b.inertia
     assert len(runs[0]) == len(runs[1])
+
+
+@pytest.mark.parametrize("n", [0, -1, 1.5, "2"])
+def test_set_num_threads_rejects_bad_values(n):
+    with pytest.raises((ValueError, TypeError), match="n"):
+        kmeans_module.set_num_threads(n)
 
 
 def test_kmeans_plusplus_fallback_skips_chosen_and_zero_weight_rows():

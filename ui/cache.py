@@ -71,6 +71,7 @@ from segmentation import (
     load_image,
     segment,
 )
+from segmentation import kmeans as kmeans_module
 from segmentation import visualize
 from segmentation.metrics import GroundTruthScores, compare_to_ground_truth
 from segmentation.samples import get_sample, load_ground_truth, load_sample
@@ -128,9 +129,11 @@ _RENDERS = {"max_entries": 128, "ttl": 3600}
 _FIGURES = {"max_entries": 24, "ttl": 3600}  # a figure is 0.5-3 MB
 # The overlay opacity a page starts from (the command line's --alpha default too).
 DEFAULT_ALPHA = 0.5
-# Opacity of the segment colours in the animation and the GIF. Fixed, so that
-# moving the overlay-opacity slider never rebuilds a whole animation.
-ANIMATION_ALPHA = 0.55
+# Opacity of the segment colours in the step pictures, the animation and the GIF.
+# Fixed, so that moving the overlay-opacity slider never rebuilds a whole
+# animation; the same as the default, so that at the default opacity the
+# result's overlay *is* the last step's picture, drawn and encoded once.
+ANIMATION_ALPHA = DEFAULT_ALPHA
 # The errors of a segmentation that a student fixes by changing the settings,
 # and the only ones a page may show as such advice: no feature selected, or k
 # above the number of different pixels (segment() raises TooFewDistinctPixelsError,
@@ -159,6 +162,22 @@ def _slots_per_process() -> int:
 # side, each thirty times slower; queued first come first served, each run
 # gets a whole core and the queue shows how many are ahead.
 KMEANS_SLOTS = ComputeSlots(_slots_per_process())
+
+
+def _threads_per_run(slots: int) -> int:
+    """Threads of one k-means run: $SEGMENT_THREADS, else the usable cores shared by the slots.
+
+    With a slot per core (the default) that is one thread per run: under a
+    class every core is busy with its own run, and a second thread would only
+    add hand-over costs (``segmentation.kmeans.set_num_threads``).
+    """
+    configured = os.environ.get("SEGMENT_THREADS", "")
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return max(1, len(os.sched_getaffinity(0)) // slots)
+
+
+kmeans_module.set_num_threads(_threads_per_run(KMEANS_SLOTS.n))
 
 
 @st.cache_resource(show_spinner=False, max_entries=1, ttl=24 * 3600)
@@ -363,6 +382,8 @@ def _overlay_png(digest: str, params: SegmentParams, alpha: float, iteration: in
 def overlay_jpeg(image: WorkingImage, params: SegmentParams, result: Segmentation,
                  alpha: float, display: DisplaySettings = DisplaySettings()) -> bytes:
     """Final segments blended over the photo, as JPEG, for the screen (:func:`encode_jpeg`)."""
+    if round(float(alpha), 3) == ANIMATION_ALPHA:  # the last step's picture: the same pixels
+        return step_jpeg(image, params, result, 2 * result.n_iter, display)
     return _overlay_png(image.digest, params, round(float(alpha), 3), None, display,
                         image.image, result, jpeg=True)
 
