@@ -100,7 +100,7 @@ REPLICAS=""    # one upstream group per replica
 ROUTE_OF=""    # replica address -> its route cookie value
 for i in $(seq 1 "$N"); do
     port=$(( PORT + i ))
-    (cd "$REPO_ROOT" && exec "$PYTHON" -m streamlit run app.py \
+    (cd "$REPO_ROOT" && exec "$PYTHON" deploy/preloaded_streamlit.py run app.py \
         --server.address 127.0.0.1 --server.port "$port" --server.headless true \
         --server.fileWatcherType none --browser.gatherUsageStats false \
         >"$RUN_DIR/replica-$i.log" 2>&1 </dev/null) &

@@ -304,6 +304,9 @@ def test_deployment_replicas_probes_secret_and_resources(manifests):
     port = container["ports"][0]["containerPort"]
     for probe in ("readinessProbe", "livenessProbe"):
         assert container[probe]["httpGet"] == {"path": "/_stcore/health", "port": port}
+    # The app's modules are imported before the pod is ready (ui/preload.py).
+    assert container["command"][:4] == ["python", "deploy/preloaded_streamlit.py", "run", "app.py"]
+    assert (REPO_ROOT / container["command"][1]).is_file()
     env = {variable["name"]: variable for variable in container["env"]}
     secret_ref = env["STREAMLIT_SERVER_COOKIE_SECRET"]["valueFrom"]["secretKeyRef"]
     assert secret_ref["name"] == manifests["Secret"]["metadata"]["name"]
