@@ -123,6 +123,21 @@ def test_runs_beyond_the_slots_queue_and_say_how_many_are_ahead(recorder, image,
     queued = [m for m in recorder.messages if m.startswith("Queued")]
     assert any(m.startswith("Queued: 2 k-means runs ahead") for m in queued)  # the third
     assert any(m.startswith("Queued: 1 k-means run ahead") for m in queued)
+    # Drawn when the count changes, not at every poll (each drawing is a message):
+    # "2 ahead" once and "1 ahead" once for the third run, "1 ahead" once for the second.
+    assert len(queued) == 3, queued
+
+
+def test_a_long_wait_is_redrawn_now_and_then(recorder, image, monkeypatch):
+    """Unchanged, the notice is still redrawn every QUEUE_REDRAW_S (where Streamlit stops
+    a run whose student has moved on)."""
+    calls, running, peak, lock = [], [0], [0], threading.Lock()
+    monkeypatch.setattr(cache, "segment", slow_segment(calls, running, peak, lock, 1.6))
+    monkeypatch.setattr(cache, "KMEANS_SLOTS", ComputeSlots(1))
+    monkeypatch.setattr(cache, "QUEUE_REDRAW_S", 0.4)
+    in_threads(lambda k: cache.segmentation(image, SegmentParams(k=k)), [2, 3])
+    queued = [m for m in recorder.messages if m.startswith("Queued: 1 k-means run ahead")]
+    assert 3 <= len(queued) <= 5, queued  # ~1.6 s of waiting, polled every 0.5 s
 
 
 def test_a_failure_is_cached_like_a_result(recorder, monkeypatch):

@@ -51,6 +51,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -162,6 +163,7 @@ def _slots_per_process() -> int:
 # side, each thirty times slower; queued first come first served, each run
 # gets a whole core and the queue shows how many are ahead.
 KMEANS_SLOTS = ComputeSlots(_slots_per_process())
+QUEUE_REDRAW_S = 2.0  # a queued run's notice is redrawn at least this often
 
 
 def _threads_per_run(slots: int) -> int:
@@ -324,7 +326,17 @@ def segmentation(image: WorkingImage, params: SegmentParams) -> Segmentation:
                     "the result will be shared.", icon=":material/hourglass_top:")
 
     def compute() -> Segmentation:
+        shown = {"ahead": None, "at": 0.0}
+
         def queued(ahead: int) -> None:
+            # Redraw when the count changes, else every QUEUE_REDRAW_S: each drawing is a
+            # message to the browser, and a class of waiting students would otherwise send
+            # two a second each to say nothing new. Drawing is also where Streamlit stops
+            # a run whose student changed the settings (the run leaves the queue).
+            now = time.monotonic()
+            if ahead == shown["ahead"] and now - shown["at"] < QUEUE_REDRAW_S:
+                return
+            shown.update(ahead=ahead, at=now)
             notice.info(f"Queued: {ahead} k-means run{'s' if ahead != 1 else ''} ahead of "
                         "yours on this server. Yours starts as soon as one finishes.",
                         icon=":material/hourglass_top:")
