@@ -8,6 +8,9 @@ import signal
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from skimage import data, transform
 
 from segmentation.kmeans import (
@@ -1084,3 +1087,18 @@ def test_float32_data_far_from_the_origin(offset):
 def test_huge_negative_values_are_refused_like_huge_positive_ones():
     with pytest.raises(ValueError, match="rescale X"):
         kmeans([[-1e30, 0.0], [1.0, 0.0], [2.0, 1.0]], 2)
+
+
+@given(arrays(np.float32, st.tuples(st.integers(1, 60), st.integers(1, 4)),
+              elements=st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.5, 1e-30, 3e38])))
+@settings(max_examples=200, deadline=None)
+def test_distinct_hashes_never_exceed_distinct_rows(rows):
+    """The quick check may only undercount (then the exact pass decides): equal rows,
+    -0.0 and 0.0 included, always hash equally."""
+    exact = len(np.unique(rows + np.float32(0.0), axis=0))
+    assert kmeans_module._n_distinct_hashes(rows) <= exact
+
+
+def test_distinct_hashes_tell_rows_apart():
+    rows = np.array([[0.0, 1.0], [-0.0, 1.0], [1.0, 0.0], [0.0, 1.0], [2.0, 1.0]], np.float32)
+    assert kmeans_module._n_distinct_hashes(rows) == 3

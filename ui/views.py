@@ -22,6 +22,8 @@ step, the converged result.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import streamlit as st
 
@@ -59,10 +61,13 @@ def segments_alt(result: Segmentation, iteration: int | None = None,
     With ``iteration`` the shares are those of that iteration's labels.
     """
     names = color_names(result.k, palette)
-    labels = result.labels if iteration is None else result.labels_at(iteration)
-    counts = np.bincount(labels.ravel(), minlength=result.k)  # one pass, not k
-    return "; ".join(f"segment {j}, {names[j]}, {100 * count / labels.size:.0f} % of the picture"
-                     for j, count in enumerate(counts))
+    height, width = result.shape
+    if iteration is None or iteration == result.n_iter:  # the result: its statistics count
+        counts = [s.pixel_count for s in result.statistics]
+    else:
+        counts = np.bincount(result.labels_at(iteration).ravel(), minlength=result.k)
+    return "; ".join(f"segment {j}, {names[j]}, {100 * count / (height * width):.0f} % of the "
+                     "picture" for j, count in enumerate(counts))
 
 
 def step_label(step: int) -> str:
@@ -421,12 +426,18 @@ def ground_truth_section(image: WorkingImage, params: SegmentParams, result: Seg
 def statistics_section(result: Segmentation, palette: str = "default") -> None:
     """One table row per segment: static HTML (no data-grid or Arrow bundle to download)."""
     st.subheader("Segments")
-    frame = statistics_frame(result.statistics, palette)
     with st.container(key="explore_statistics"):
-        st.markdown(statistics_html(frame, palette), unsafe_allow_html=True)
+        st.markdown(_statistics_table(tuple(result.statistics), palette), unsafe_allow_html=True)
     st.caption("colour: the segment's colour in the pictures; mean colour: the mean of its "
                "pixels in the photo; compactness: mean feature distance of its pixels to its "
                "centre (lower is tighter).")
+
+
+@functools.lru_cache(maxsize=256)
+def _statistics_table(statistics: tuple, palette: str) -> str:
+    """The statistics table's HTML, built once per result and palette (not at every rerun:
+    a DataFrame and its HTML cost 5-8 ms). ``SegmentStats`` are frozen, hence the key."""
+    return statistics_html(statistics_frame(statistics, palette), palette)
 
 
 def share_link(image: WorkingImage, params: SegmentParams, *, cleaned: bool = False) -> None:
