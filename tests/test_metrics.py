@@ -9,8 +9,12 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from skimage.metrics import variation_of_information
 
+from segmentation import metrics as metrics_module
 from segmentation.metrics import (
     STATISTICS_COLUMNS,
     SegmentStats,
@@ -398,3 +402,20 @@ def test_ground_truth_set_is_complete_and_valid():
         truth = load_image_file(path).image[..., 0]
         assert image.shape == (256, 256, 3) and truth.shape == (256, 256)
         assert connected_regions(truth).count == int(truth.max()) + 1
+
+
+@given(arrays(st.sampled_from([np.uint8, np.uint16, np.int32, np.int64]),
+              st.tuples(st.integers(1, 30), st.integers(1, 30)),
+              elements=st.integers(0, 255)),
+       st.sampled_from([0, 70_000, 10**9]))
+@settings(max_examples=150, deadline=None)
+def test_values_and_index_is_np_unique(labels, offset):
+    """The table path (small labels) and the sorting path (large ones) both give exactly
+    np.unique's values, dtype and inverse."""
+    if offset:
+        labels = labels.astype(np.int64) + offset * (labels.astype(np.int64) % 2)
+    values, index = metrics_module._values_and_index(labels)
+    expected_values, expected_index = np.unique(labels.reshape(-1), return_inverse=True)
+    assert values.dtype == expected_values.dtype
+    np.testing.assert_array_equal(values, expected_values)
+    np.testing.assert_array_equal(index, expected_index.reshape(-1))
