@@ -6,7 +6,8 @@ against one ``streamlit run app.py``:
 1. **fill**: ``--fill`` parameter changes (k and the position weight, every
    one a new k-means result) until the caches are full: the k-means results
    cache is budgeted in bytes (``ui/cache.py``; ``--results-mb`` sets the
-   server's budget through ``SEGMENT_RESULTS_MB``), the others by entries;
+   server's budget through ``SEGMENT_RESULTS_MB``), so is the feature-matrix
+   cache (``--features-mb``, ``SEGMENT_FEATURES_MB``), the others by entries;
    then the server's resident memory is the *baseline*;
 2. **soak**: ``--changes`` more parameter changes (new results, evicting old
    ones) and ``--uploads`` uploads in a row, each a different photo-sized
@@ -22,7 +23,7 @@ grew more than ``--max-growth-mb`` (200).
 Usage::
 
     .venv/bin/python bench/soak.py                  # 100 to fill, 200 changes, 50 uploads
-    .venv/bin/python bench/soak.py --fill 10 --changes 20 --uploads 5 --results-mb 24
+    .venv/bin/python bench/soak.py --fill 10 --changes 20 --uploads 5 --results-mb 24 --features-mb 16
 """
 
 from __future__ import annotations
@@ -126,12 +127,14 @@ def check_run(student: Student, k: int) -> None:
         raise RuntimeError(f"the table has {student.segment_rows} segment rows, not k={k}")
 
 
-def start_server(log_dir: Path, results_mb: int | None):
+def start_server(log_dir: Path, results_mb: int | None, features_mb: int | None = None):
     sys.path.insert(0, str(REPO_ROOT / "tests"))
     from conftest import start_streamlit  # noqa: PLC0415 - shared with the browser tests
 
     if results_mb is not None:
         os.environ["SEGMENT_RESULTS_MB"] = str(results_mb)
+    if features_mb is not None:
+        os.environ["SEGMENT_FEATURES_MB"] = str(features_mb)
     return start_streamlit(REPO_ROOT / "app.py", log_dir / "server.log", cwd=REPO_ROOT)
 
 
@@ -142,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--uploads", type=int, default=50, help="uploads in a row (50)")
     parser.add_argument("--results-mb", type=int, default=None,
                         help="the server's k-means results budget (default: the app's)")
+    parser.add_argument("--features-mb", type=int, default=None,
+                        help="the server's feature-matrix budget (default: the app's)")
     parser.add_argument("--max-growth-mb", type=float, default=200)
     args = parser.parse_args(argv)
 
@@ -149,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     from conftest import stop_process  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory() as log_dir:
-        process, base_url = start_server(Path(log_dir), args.results_mb)
+        process, base_url = start_server(Path(log_dir), args.results_mb, args.features_mb)
         rss = lambda: MemorySampler.rss(process.pid) / MB  # noqa: E731
         started = time.monotonic()
         try:

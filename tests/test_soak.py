@@ -37,7 +37,7 @@ def test_photos_differ_and_are_photo_sized(soak):
 
 def test_a_long_session_with_uploads_stays_within_its_memory(soak, capsys):
     status = soak.main(["--fill", "6", "--changes", "12", "--uploads", "6",
-                        "--results-mb", "24"])
+                        "--results-mb", "24", "--features-mb", "16"])
     report = capsys.readouterr().out
     print(report)
     assert "growth over the filled caches" in report
