@@ -21,6 +21,10 @@ One idea per module; pages import these and stay thin:
 ``ui.views``          page sections: the first screen (a fragment), metrics,
                       pictures, ground truth, table, link
 ``ui.downloads``      download buttons with lazily built payloads
+``ui.budget``         byte-budgeted caches, k-means slots, work limits for a
+                      class on one server (no Streamlit)
+``ui.preload``        what a server imports and prepares before the first
+                      student arrives (``deploy/preloaded_streamlit.py``)
 ====================  ======================================================
 
 Page conventions
