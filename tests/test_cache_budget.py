@@ -255,3 +255,17 @@ def test_the_default_overlay_is_the_last_step_picture(recorder, image):
     assert cache.overlay_jpeg(image, params, result, cache.DEFAULT_ALPHA) is last
     other = cache.overlay_jpeg(image, params, result, 0.3)
     assert other != last and other[:2] == b"\xff\xd8"  # another opacity: its own JPEG
+
+
+def test_a_cleaned_overlay_is_not_the_last_step_picture(recorder, image):
+    """A cleaned-up result keeps k-means' iterations: its overlay shows the cleaned labels,
+    never the last iteration's picture (which shows k-means' own)."""
+    from segmentation import visualize
+
+    params = SegmentParams(k=3, color="lab", position_weight=0.3)
+    cleaned = cache.cleaned_segmentation(image, params)
+    assert not np.array_equal(cleaned.labels, cleaned.labels_at(cleaned.n_iter))  # it cleaned
+    shown = cache.overlay_jpeg(image, cache.cleaned_key(params), cleaned, cache.DEFAULT_ALPHA)
+    expected = cache.encode_jpeg(visualize.overlay(
+        image.image, cleaned.labels, cache.DEFAULT_ALPHA, colors=visualize.segment_colors(3)))
+    assert shown == expected

@@ -394,7 +394,10 @@ def _overlay_png(digest: str, params: SegmentParams, alpha: float, iteration: in
 def overlay_jpeg(image: WorkingImage, params: SegmentParams, result: Segmentation,
                  alpha: float, display: DisplaySettings = DisplaySettings()) -> bytes:
     """Final segments blended over the photo, as JPEG, for the screen (:func:`encode_jpeg`)."""
-    if round(float(alpha), 3) == ANIMATION_ALPHA:  # the last step's picture: the same pixels
+    # At the animation's opacity, the last step's picture has the same pixels, unless the
+    # labels are not the last iteration's (a cleaned-up result keeps k-means' states).
+    if (round(float(alpha), 3) == ANIMATION_ALPHA
+            and np.array_equal(result.labels, result.labels_at(result.n_iter))):
         return step_jpeg(image, params, result, 2 * result.n_iter, display)
     return _overlay_png(image.digest, params, round(float(alpha), 3), None, display,
                         image.image, result, jpeg=True)
