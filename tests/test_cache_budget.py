@@ -269,3 +269,22 @@ def test_a_cleaned_overlay_is_not_the_last_step_picture(recorder, image):
     expected = cache.encode_jpeg(visualize.overlay(
         image.image, cleaned.labels, cache.DEFAULT_ALPHA, colors=visualize.segment_colors(3)))
     assert shown == expected
+
+
+def test_alt_text_counts_the_labels_shown(recorder, image):
+    """The alt text of the result counts its (cleaned) labels; of an iteration, that
+    iteration's k-means labels."""
+    from ui.views import segments_alt
+
+    params = SegmentParams(k=3, color="lab", position_weight=0.3)
+    cleaned = cache.cleaned_segmentation(image, params)
+
+    def shares(labels):
+        counts = np.bincount(labels.ravel(), minlength=3)
+        return [f"{100 * c / labels.size:.0f} %" for c in counts]
+
+    for text, labels in ((segments_alt(cleaned), cleaned.labels),
+                         (segments_alt(cleaned, cleaned.n_iter), cleaned.labels_at(cleaned.n_iter))):
+        assert [part.split(", ")[-1].removesuffix(" of the picture")
+                for part in text.split("; ")] == shares(labels)
+    assert shares(cleaned.labels) != shares(cleaned.labels_at(cleaned.n_iter))

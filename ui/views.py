@@ -62,7 +62,7 @@ def segments_alt(result: Segmentation, iteration: int | None = None,
     """
     names = color_names(result.k, palette)
     height, width = result.shape
-    if iteration is None or iteration == result.n_iter:  # the result: its statistics count
+    if iteration is None:  # the result's labels: its statistics have counted them
         counts = [s.pixel_count for s in result.statistics]
     else:
         counts = np.bincount(result.labels_at(iteration).ravel(), minlength=result.k)
