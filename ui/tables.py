@@ -121,6 +121,8 @@ def statistics_styler(frame: pd.DataFrame, palette: str = "default") -> Styler:
 _FORMATS = {"percent": "{:.1f} %", "compactness": "{:.4f}", "centroid row": "{:.1f}",
             "centroid col": "{:.1f}", "pixels": "{:,}"}
 _HEADERS = {"percent": "share of image"}
+# Columns that describe a segment's pixels: a dash, not NaN or black, when it has none.
+_UNDEFINED_WHEN_EMPTY = ("compactness", "mean colour", "centroid row", "centroid col")
 
 
 def statistics_html(frame: pd.DataFrame, palette: str = "default") -> str:
@@ -158,7 +160,11 @@ def statistics_html(frame: pd.DataFrame, palette: str = "default") -> str:
     rows = []
     for _, row in frame.iterrows():
         cells = []
+        empty = row["pixels"] == 0  # a segment the clean-up emptied: nothing to average
         for name in frame.columns:
+            if empty and name in _UNDEFINED_WHEN_EMPTY:
+                cells.append('<td title="no pixels">—</td>')
+                continue
             text = escape(_FORMATS.get(name, "{}").format(row[name]))
             background = {"colour": palette_hex[int(row["segment"])],
                           "mean colour": row["mean colour"]}.get(name)

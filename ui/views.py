@@ -431,6 +431,13 @@ def statistics_section(result: Segmentation, palette: str = "default") -> None:
     st.caption("colour: the segment's colour in the pictures; mean colour: the mean of its "
                "pixels in the photo; compactness: mean feature distance of its pixels to its "
                "centre (lower is tighter).")
+    emptied = [s.label for s in result.statistics if s.pixel_count == 0]
+    if emptied:
+        st.caption(f"Segment{'s' if len(emptied) > 1 else ''} "
+                   f"{', '.join(map(str, emptied))} ha{'ve' if len(emptied) > 1 else 's'} no "
+                   "pixels left: the clean-up merged "
+                   f"{'their' if len(emptied) > 1 else 'its'} regions into neighbouring "
+                   "segments.")
 
 
 @functools.lru_cache(maxsize=256)
