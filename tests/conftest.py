@@ -297,3 +297,23 @@ def fresh_server(tmp_path):
     yield _start
     for process in processes:
         stop_process(process)
+
+
+@pytest.fixture
+def recorded_downloads(monkeypatch):
+    """File name -> payload builder of every download button drawn from now on.
+
+    Buttons get callables Streamlit runs only on a click; recording them where
+    Streamlit registers them gives the exact bytes a click serves.
+    """
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    builders = {}
+    register = MediaFileManager.add_deferred
+
+    def recording(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        builders[file_name] = data_callable
+        return register(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", recording)
+    return builders

@@ -397,22 +397,10 @@ def test_segment_params_fold_switches_into_weights():
 # Download payloads, the reproduce script, BLAS threads, settings errors
 # --------------------------------------------------------------------------- #
 @pytest.fixture
-def downloaded(app, monkeypatch):
-    """The app on coins at 256 px, and every download payload it offers, by file name.
-
-    The buttons get callables that Streamlit runs only on a click; recording
-    them where Streamlit registers them gives the exact bytes a click serves.
-    """
-    from streamlit.runtime.media_file_manager import MediaFileManager
-
-    builders = {}
-    register = MediaFileManager.add_deferred
-
-    def recording(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
-        builders[file_name] = data_callable
-        return register(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", recording)
+def downloaded(app, recorded_downloads):
+    """The app on coins at 256 px, and every download payload it offers, by file name
+    (the exact bytes a click serves: conftest's ``recorded_downloads``)."""
+    builders = recorded_downloads
     app.query_params.update(sample="coins", max_side="256")
     app.run()
     assert not app.exception

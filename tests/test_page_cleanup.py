@@ -61,23 +61,9 @@ def astronaut():
 
 
 @pytest.fixture
-def recorded(monkeypatch):
-    """File name -> payload builder of every download button drawn from now on.
-
-    Buttons get callables Streamlit runs only on a click; recording them where
-    Streamlit registers them gives the exact bytes a click serves.
-    """
-    from streamlit.runtime.media_file_manager import MediaFileManager
-
-    builders = {}
-    register = MediaFileManager.add_deferred
-
-    def recording(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
-        builders[file_name] = data_callable
-        return register(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", recording)
-    return builders
+def recorded(recorded_downloads):
+    """File name -> payload builder of every download drawn from now on (conftest)."""
+    return recorded_downloads
 
 
 def payload(builders: dict, name: str) -> bytes:
