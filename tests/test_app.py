@@ -752,3 +752,49 @@ def test_best_of_n_starts_on_the_page(app):
     one = segment(load_sample("astronaut")[::4, ::4], **SegmentParams().segment_kwargs())
     best = segment(load_sample("astronaut")[::4, ::4], **params.segment_kwargs())
     assert best.inertia <= one.inertia
+
+
+def _picture_urls(at: AppTest) -> dict[str, str]:
+    """Caption -> URL of each picture the page shows (the media file Streamlit serves)."""
+    found = {}
+
+    def walk(node):
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for child in children.values():
+                walk(child)
+        if type(node).__name__ == "Image":
+            for image in node.proto.imgs:
+                found[image.caption] = image.url
+
+    walk(at._tree)
+    return found
+
+
+def test_the_result_overlay_and_the_last_step_are_one_picture(app, monkeypatch):
+    """At the default opacity the Result tab shows the very JPEG of the last step (drawn,
+    encoded and sent once); another opacity, or the clean-up, gives the tab its own."""
+    encoded = []
+    real = cache.encode_jpeg
+    monkeypatch.setattr(cache, "encode_jpeg", lambda picture: encoded.append(1) or real(picture))
+    cache.clear_caches()
+    app.query_params.update(sample="coins", max_side="256")
+    app.run()
+    assert len(encoded) == 1  # one picture for the last step and the Result tab
+
+    def step_and_overlay():
+        urls = _picture_urls(app)
+        step = next(url for caption, url in urls.items() if "segments of the result" in caption)
+        overlay = next(url for caption, url in urls.items() if "opacity" in caption)
+        return step, overlay
+
+    step, overlay = step_and_overlay()
+    assert step == overlay and step.endswith(".jpg")
+    app.slider(key="explore_opacity").set_value(0.3).run()
+    assert step_and_overlay() == (step, step_and_overlay()[1]) and step_and_overlay()[1] != step
+    app.slider(key="explore_opacity").set_value(0.5).run()
+    app.toggle(key="explore_clean").set_value(True).run()
+    assert not app.exception
+    cleaned_step, cleaned_overlay = step_and_overlay()
+    assert cleaned_step == step  # the step control stays raw k-means
+    assert cleaned_overlay != step  # the tab shows the cleaned-up segments

@@ -246,17 +246,6 @@ def test_threads_per_run_share_the_cores_among_the_slots(monkeypatch):
         assert cache.kmeans_module.get_num_threads() == 1
 
 
-def test_the_default_overlay_is_the_last_step_picture(recorder, image):
-    """At the default opacity the result's overlay and the last step's picture are one
-    JPEG, drawn and encoded once (and sent once: same bytes, same media file)."""
-    params = SegmentParams(k=3, color="lab", position_weight=0.3)
-    result = cache.segmentation(image, params)
-    last = cache.step_jpeg(image, params, result, 2 * result.n_iter)
-    assert cache.overlay_jpeg(image, params, result, cache.DEFAULT_ALPHA) is last
-    other = cache.overlay_jpeg(image, params, result, 0.3)
-    assert other != last and other[:2] == b"\xff\xd8"  # another opacity: its own JPEG
-
-
 def test_a_cleaned_overlay_is_not_the_last_step_picture(recorder, image):
     """A cleaned-up result keeps k-means' iterations: its overlay shows the cleaned labels,
     never the last iteration's picture (which shows k-means' own)."""

@@ -132,8 +132,8 @@ _FIGURES = {"max_entries": 24, "ttl": 3600}  # a figure is 0.5-3 MB
 DEFAULT_ALPHA = 0.5
 # Opacity of the segment colours in the step pictures, the animation and the GIF.
 # Fixed, so that moving the overlay-opacity slider never rebuilds a whole
-# animation; the same as the default, so that at the default opacity the
-# result's overlay *is* the last step's picture, drawn and encoded once.
+# animation; the same as the default, so that Explore's last step and its
+# result overlay at the default opacity are one picture (ui.views._step_picture).
 ANIMATION_ALPHA = DEFAULT_ALPHA
 # The errors of a segmentation that a student fixes by changing the settings,
 # and the only ones a page may show as such advice: no feature selected, or k
@@ -394,11 +394,6 @@ def _overlay_png(digest: str, params: SegmentParams, alpha: float, iteration: in
 def overlay_jpeg(image: WorkingImage, params: SegmentParams, result: Segmentation,
                  alpha: float, display: DisplaySettings = DisplaySettings()) -> bytes:
     """Final segments blended over the photo, as JPEG, for the screen (:func:`encode_jpeg`)."""
-    # At the animation's opacity, the last step's picture has the same pixels, unless the
-    # labels are not the last iteration's (a cleaned-up result keeps k-means' states).
-    if (round(float(alpha), 3) == ANIMATION_ALPHA
-            and np.array_equal(result.labels, result.labels_at(result.n_iter))):
-        return step_jpeg(image, params, result, 2 * result.n_iter, display)
     return _overlay_png(image.digest, params, round(float(alpha), 3), None, display,
                         image.image, result, jpeg=True)
 

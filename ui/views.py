@@ -214,7 +214,11 @@ def _step_picture(image: WorkingImage, params: SegmentParams, result: Segmentati
         caption = (f"Iteration {iteration}, assign: {state.n_changed:,} pixels joined a nearer "
                    f"centre{' (bright; the others are darkened)' if highlight else ''}.")
     marked = ", pixels that changed segment bright and the others darkened" if highlight else ""
-    st.image(cache.step_jpeg(image, params, result, step, display, highlight),
+    # The last step is the result: the overlay at the animation's opacity, the very picture
+    # the Result tab shows at its default opacity (drawn, encoded and sent once).
+    picture = (cache.overlay_jpeg(image, params, result, cache.ANIMATION_ALPHA, display) if last
+               else cache.step_jpeg(image, params, result, step, display, highlight))
+    st.image(picture,
              caption=caption, output_format="JPEG", width="stretch",
              alt=f"The photo with the segments of {step_label(step)} painted over it{marked}: "
                  f"{segments_alt(result, shown, display.palette)}.")
