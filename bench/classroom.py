@@ -27,8 +27,11 @@ session (HTTP bodies as received plus websocket messages as decoded; the
 client advertises no cached messages, so the server resends what a browser
 would have cached), errors (timeouts, HTTP or protocol failures, a run that
 lacks the widgets), exception elements (``st.exception`` deltas: the page's
-tracebacks) and the servers' peak resident memory, sampled from
-``/proc/<pid>/status`` every 0.2 s.
+tracebacks), the servers' peak resident memory, sampled from
+``/proc/<pid>/status`` every 0.2 s, and the servers' CPU time per session
+(user + system from ``/proc/<pid>/stat`` before and after the case). Wall times
+on a shared machine depend on what else runs: the report also gives the load
+average before the case, and the CPU time per session, which does not.
 
 Usage::
 
@@ -46,6 +49,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.cookiejar
+import os
 import statistics
 import sys
 import tempfile
@@ -272,6 +276,23 @@ def run_student(base_url: str, link: dict, steps: int, barrier: threading.Barrie
             pass
 
 
+TICK_S = 1 / os.sysconf("SC_CLK_TCK")  # /proc/<pid>/stat counts CPU time in clock ticks
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its threads so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) * TICK_S  # utime, stime (fields 14, 15)
+
+
+def load_average() -> float:
+    """The machine's 1-minute load average (how busy it was before a case)."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
 class MemorySampler:
     """Peak resident memory of server processes, from /proc/<pid>/status, every 0.2 s."""
 
@@ -330,6 +351,8 @@ class CaseReport:
     wall_s: float
     peak_rss: dict[int, int]
     peak_rss_total: int
+    cpu_s: float = float("nan")  # the servers' CPU seconds during the case (nan: no pids)
+    load_before: float = float("nan")  # 1-minute load average before the case
 
     @property
     def errors(self) -> list[str]:
@@ -350,7 +373,8 @@ class CaseReport:
                     f"p95 {percentile(values, 95):6.2f} s  "
                     f"max {max(values, default=float('nan')):6.2f} s  (n={len(values)})")
 
-        out = [f"case {self.case}: {self.sessions} sessions at once, wall {self.wall_s:.1f} s",
+        out = [f"case {self.case}: {self.sessions} sessions at once, wall {self.wall_s:.1f} s "
+               f"(load average before: {self.load_before:.2f})",
                timing("first result", first), timing("per step", steps),
                f"  bytes/session median {statistics.median(mb):.2f} MB, max {max(mb):.2f} MB",
                f"  errors {len(self.errors)}, exception elements {self.exceptions}",
@@ -359,11 +383,17 @@ class CaseReport:
         if replicas:
             counts = (f"{rep} {sum(r.replica == rep for r in self.results)}" for rep in replicas)
             out.append("  sessions per replica: " + ", ".join(counts))
+            for rep in replicas:  # an uneven share of the work shows as one slower replica
+                mine = [s for r in self.results if r.replica == rep for s in r.step_s]
+                out.append(f"    {rep}: per step p50 {percentile(mine, 50):.2f} s, "
+                           f"p95 {percentile(mine, 95):.2f} s")
         if self.peak_rss:
             per_pid = ", ".join(f"pid {pid} {size / 2**20:.0f} MiB"
                                 for pid, size in self.peak_rss.items())
             out.append(f"  server peak RSS: {per_pid}; total at one instant "
                        f"{self.peak_rss_total / 2**20:.0f} MiB")
+            out.append(f"  server CPU: {self.cpu_s:.1f} s in all, "
+                       f"{1000 * self.cpu_s / self.sessions:.0f} ms per session")
         out += [f"  error: {error}" for error in sorted(set(self.errors))[:5]]
         return out
 
@@ -378,16 +408,21 @@ def run_case(base_url: str, case: str, sessions: int, steps: int, timeout_s: flo
     threads = [threading.Thread(target=run_student, daemon=True,
                                 args=(base_url, link, steps, barrier, deadline, result))
                for link, result in zip(session_links(sessions, case), results)]
+    load_before = load_average()
+    cpu_before = sum(cpu_seconds(pid) for pid in pids)
     with MemorySampler(pids) as memory:
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(max(0.0, deadline + 30 - time.monotonic()))
+    wall_s = time.monotonic() - start
+    time.sleep(0.5)  # let the servers finish sending the last run's pictures
+    cpu_s = sum(cpu_seconds(pid) for pid in pids) - cpu_before if pids else float("nan")
     for thread, result in zip(threads, results):
         if thread.is_alive() and not result.error:
             result.error = "TimeoutError: session still running after the case timeout"
-    return CaseReport(case, sessions, results, time.monotonic() - start, memory.peak,
-                      memory.peak_total)
+    return CaseReport(case, sessions, results, wall_s, memory.peak, memory.peak_total,
+                      cpu_s, load_before)
 
 
 def start_server(log_dir: Path):

@@ -29,7 +29,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -39,15 +38,8 @@ from urllib.parse import parse_qsl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from classroom import SAME_LINK, SessionResult, Student, start_server  # noqa: E402
-
-TICK_S = 1 / os.sysconf("SC_CLK_TCK")  # /proc/<pid>/stat counts CPU time in clock ticks
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its threads so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) * TICK_S  # utime, stime (fields 14, 15)
+from classroom import (SAME_LINK, SessionResult, Student, cpu_seconds,  # noqa: E402
+                       start_server)
 
 
 def measure(student: Student, pid: int, move, repeats: int) -> tuple[float, float, int]:

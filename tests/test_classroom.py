@@ -50,3 +50,20 @@ def test_sessions_at_once_have_no_error(case, classroom, streamlit_server):
     assert report.exceptions == 0
     assert all(result.first_result_s is not None and len(result.step_s) == 1
                for result in report.results)
+
+
+def test_report_gives_cpu_per_session_and_each_replica(classroom):
+    """The report divides the servers' CPU time by the sessions and splits steps by replica."""
+    results = [classroom.SessionResult() for _ in range(4)]
+    for i, result in enumerate(results):
+        result.first_result_s = 1.0
+        result.step_s = [1.0 + i, 0.1]
+        result.replica = f"127.0.0.1:870{1 + i % 2}"
+    report = classroom.CaseReport("distinct", 4, results, wall_s=5.0, peak_rss={1: 2**30},
+                                  peak_rss_total=2**30, cpu_s=2.0, load_before=0.5)
+    text = "\n".join(report.lines())
+    assert "load average before: 0.50" in text
+    assert "server CPU: 2.0 s in all, 500 ms per session" in text
+    # replica 8701 has the steps 1.0 and 3.0 (and two 0.1), replica 8702 the 2.0 and 4.0
+    assert "127.0.0.1:8701: per step p50 0.55 s, p95 2.70 s" in text
+    assert "127.0.0.1:8702: per step p50 1.05 s, p95 3.70 s" in text
