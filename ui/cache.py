@@ -112,6 +112,20 @@ __all__ = [
     "uploaded_image",
 ]
 
+# Streamlit hashes a dataclass argument field by field (dataclasses.asdict, then
+# every key and every value): 0.25 ms for a SegmentParams, 0.1 ms for a
+# DisplaySettings, and a page reads several cached pictures per rerun. These
+# frozen dataclasses hold plain values, and their repr spells out every field
+# with its exact value: the same key in a twentieth of the time
+# (tests/test_cache_keys.py checks that changing any field changes it).
+_HASH_FUNCS = {SegmentParams: repr, DisplaySettings: repr, "ui.cache.CleanSettings": repr}
+
+
+def _cached(**kwargs):
+    """``st.cache_resource(**kwargs)`` with the fast keys of :data:`_HASH_FUNCS`."""
+    return st.cache_resource(hash_funcs=_HASH_FUNCS, **kwargs)
+
+
 # Bounds shared by the caches of one kind; a ttl frees what nobody looked at lately.
 _IMAGES = {"max_entries": 48, "ttl": 2 * 3600}
 # k-means results of the working image keep every iteration's labels (one byte
@@ -182,7 +196,7 @@ def _threads_per_run(slots: int) -> int:
 kmeans_module.set_num_threads(_threads_per_run(KMEANS_SLOTS.n))
 
 
-@st.cache_resource(show_spinner=False, max_entries=1, ttl=24 * 3600)
+@_cached(show_spinner=False, max_entries=1, ttl=24 * 3600)
 def thread_pools() -> ThreadpoolController:
     """This process's BLAS and OpenMP thread pools, found once per process.
 
@@ -200,7 +214,7 @@ def bytes_digest(data: bytes) -> str:
 # --------------------------------------------------------------------------- #
 # Images
 # --------------------------------------------------------------------------- #
-@st.cache_resource(show_spinner="Loading the sample...", **_IMAGES)
+@_cached(show_spinner="Loading the sample...", **_IMAGES)
 def sample_image(key: str, max_side: int) -> WorkingImage:
     """A gallery sample at working resolution.
 
@@ -226,7 +240,7 @@ class UploadResult:
     error: str | None  # the ImageLoadError message, for st.error; None on success
 
 
-@st.cache_resource(show_spinner="Reading your picture...", **_IMAGES)
+@_cached(show_spinner="Reading your picture...", **_IMAGES)
 def _decode_upload(file_digest: str, max_side: int, _data: bytes) -> tuple[LoadedImage, str] | str:
     """The decoded file and its pixels' digest, or the error message. Failures
     are cached too, so a bad file is not parsed again on every rerun while it
@@ -356,7 +370,7 @@ def segmentation(image: WorkingImage, params: SegmentParams) -> Segmentation:
 # --------------------------------------------------------------------------- #
 # Pictures (PNG bytes: exact colours, never JPEG, for masks and overlays)
 # --------------------------------------------------------------------------- #
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _photo_png(digest: str, _image: np.ndarray) -> bytes:
     return encode_png(_image)
 
@@ -379,7 +393,7 @@ def encode_jpeg(picture: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _overlay_png(digest: str, params: SegmentParams, alpha: float, iteration: int | None,
                  display: DisplaySettings, _image: np.ndarray, _result: Segmentation,
                  jpeg: bool = False) -> bytes:
@@ -413,7 +427,7 @@ def iteration_overlay_png(image: WorkingImage, params: SegmentParams, result: Se
                         image.image, result)
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _step_png(digest: str, params: SegmentParams, step: int, highlight: bool,
               display: DisplaySettings, _image: np.ndarray, _result: Segmentation,
               jpeg: bool = False) -> bytes:
@@ -465,7 +479,7 @@ def split_step(step: int) -> tuple[int, bool]:
     return (step + 1) // 2, step % 2 == 1
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _boundaries_png(digest: str, params: SegmentParams, _image: np.ndarray,
                     _result: Segmentation) -> bytes:
     return encode_png(visualize.boundaries(_image, _result.labels))
@@ -476,7 +490,7 @@ def boundaries_png(image: WorkingImage, params: SegmentParams, result: Segmentat
     return _boundaries_png(image.digest, params, image.image, result)
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _mean_color_png(digest: str, params: SegmentParams, _image: np.ndarray,
                     _result: Segmentation) -> bytes:
     return encode_png(visualize.mean_color_image(_image, _result.labels))
@@ -487,7 +501,7 @@ def mean_color_png(image: WorkingImage, params: SegmentParams, result: Segmentat
     return _mean_color_png(image.digest, params, image.image, result)
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _label_mask_png(digest: str, params: SegmentParams, _result: Segmentation) -> bytes:
     return encode_png(_result.labels)
 
@@ -505,7 +519,7 @@ def _label_frames(result: Segmentation) -> list[np.ndarray]:
     return [result.labels_at(i) for i in range(result.n_iter + 1)]
 
 
-@st.cache_resource(show_spinner="Building the animation...", **_FIGURES)
+@_cached(show_spinner="Building the animation...", **_FIGURES)
 def _convergence_figure(digest: str, params: SegmentParams, palette: str, _image: np.ndarray,
                         _result: Segmentation) -> go.Figure:
     return figures.convergence_figure(_image, _label_frames(_result),
@@ -540,7 +554,7 @@ def features(image: WorkingImage, params: SegmentParams) -> FeatureMatrix:
         ("features", image.digest, spec), lambda: extract_features(image.image, spec))
 
 
-@st.cache_resource(show_spinner=False, max_entries=256, ttl=3600)
+@_cached(show_spinner=False, max_entries=256, ttl=3600)
 def _feature_space_svg(digest: str, params: SegmentParams, step: int, palette: str,
                        large_text: bool, _image: WorkingImage, _result: Segmentation) -> str:
     matrix = features(_image, params)
@@ -561,7 +575,7 @@ def feature_space_svg(image: WorkingImage, params: SegmentParams, result: Segmen
                               display.present, image, result)
 
 
-@st.cache_resource(show_spinner=False, **_IMAGES)
+@_cached(show_spinner=False, **_IMAGES)
 def _ground_truth(key: str, shape: tuple[int, int]) -> np.ndarray | None:
     truth = load_ground_truth(key)  # (H0, W0) int64 at the sample's own size
     if truth is None:
@@ -578,7 +592,7 @@ def ground_truth(image: WorkingImage) -> np.ndarray | None:
     return _ground_truth(image.sample_key, image.size)
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _truth_scores(digest: str, params: SegmentParams, key: str, _truth: np.ndarray,
                   _result: Segmentation) -> GroundTruthScores:
     return compare_to_ground_truth(_result.labels, _truth)
@@ -593,7 +607,7 @@ def truth_scores(image: WorkingImage, params: SegmentParams,
     return _truth_scores(image.digest, params, image.sample_key, truth, result)
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _truth_png(digest: str, params: SegmentParams, palette: str, _truth: np.ndarray,
                _scores: GroundTruthScores, k: int) -> bytes:
     # Each true region in the colour of the segment matched to it, so the two
@@ -615,7 +629,7 @@ def truth_png(image: WorkingImage, params: SegmentParams, result: Segmentation,
     return _truth_png(image.digest, params, palette, ground_truth(image), scores, result.k)
 
 
-@st.cache_resource(show_spinner=False, **_FIGURES)
+@_cached(show_spinner=False, **_FIGURES)
 def _convergence_gif(digest: str, params: SegmentParams, _image: np.ndarray,
                      _result: Segmentation) -> bytes:
     return visualize.convergence_gif(_image, _label_frames(_result), alpha=ANIMATION_ALPHA)
@@ -659,7 +673,7 @@ def feature_key(params: SegmentParams) -> SegmentParams:
                          center_weight=params.center_weight, seed=params.seed)
 
 
-@st.cache_resource(show_spinner=False, **_IMAGES)
+@_cached(show_spinner=False, **_IMAGES)
 def _teaching_image(digest: str, _image: np.ndarray) -> np.ndarray:
     small = np.array(working_image(_image), dtype=np.uint8, copy=True)
     small.flags.writeable = False
@@ -671,7 +685,7 @@ def teaching_image(image: WorkingImage) -> np.ndarray:
     return _teaching_image(image.digest, image.image)
 
 
-@st.cache_resource(show_spinner=False, **_TEACHING)
+@_cached(show_spinner=False, **_TEACHING)
 def _teaching_features(digest: str, key: SegmentParams, _small: np.ndarray) -> np.ndarray:
     values = np.array(extract_features(_small, key.spec()).values, copy=True)  # (n, d)
     values.flags.writeable = False
@@ -691,7 +705,7 @@ def teaching_features(image: WorkingImage, params: SegmentParams) -> np.ndarray:
     return _teaching_features(image.digest, key, teaching_image(image))
 
 
-@st.cache_resource(show_spinner=False, **_TEACHING)
+@_cached(show_spinner=False, **_TEACHING)
 def _elbow(digest: str, key: SegmentParams, _X: np.ndarray, _progress) -> ElbowCurve:
     # k stops at the number of different feature rows (a flat-colour drawing has few).
     n_distinct = np.unique(_X, axis=0).shape[0]
@@ -711,7 +725,7 @@ def elbow(image: WorkingImage, params: SegmentParams, progress=None) -> ElbowCur
     return _elbow(image.digest, feature_key(params), teaching_features(image, params), progress)
 
 
-@st.cache_resource(show_spinner=False, **_TEACHING)
+@_cached(show_spinner=False, **_TEACHING)
 def _small_segmentation(digest: str, params: SegmentParams, _small: np.ndarray) -> Segmentation:
     return segment(_small, **params.segment_kwargs())
 
@@ -725,7 +739,7 @@ def small_segmentation(image: WorkingImage, params: SegmentParams) -> Segmentati
     return _small_segmentation(image.digest, params, teaching_image(image))
 
 
-@st.cache_resource(show_spinner=False, **_TEACHING)
+@_cached(show_spinner=False, **_TEACHING)
 def _starts(digest: str, params: SegmentParams, n_seeds: int, _X: np.ndarray,
             _progress) -> StartComparison:
     return compare_starts(_X, params.k, n_seeds=n_seeds, seed=params.seed,
@@ -739,7 +753,7 @@ def starts(image: WorkingImage, params: SegmentParams, n_seeds: int,
     return _starts(image.digest, key, n_seeds, teaching_features(image, params), progress)
 
 
-@st.cache_resource(show_spinner=False, **_TEACHING)
+@_cached(show_spinner=False, **_TEACHING)
 def _perturbation_stability(digest: str, params: SegmentParams, _small: np.ndarray,
                             _progress) -> PerturbationStability:
     return stability_to_perturbations(_small, params, seed=0, progress=_progress)
@@ -752,7 +766,7 @@ def perturbation_stability(image: WorkingImage, params: SegmentParams,
     return _perturbation_stability(image.digest, params, teaching_image(image), progress)
 
 
-@st.cache_resource(show_spinner=False, **_TEACHING)
+@_cached(show_spinner=False, **_TEACHING)
 def _kmeanspp_picks(digest: str, key: SegmentParams, k: int, _X: np.ndarray) -> KMeansPlusPlusSteps:
     return kmeanspp_steps(_X, k, seed=key.seed)
 
@@ -763,7 +777,7 @@ def kmeanspp_picks(image: WorkingImage, params: SegmentParams) -> KMeansPlusPlus
                            teaching_features(image, params))
 
 
-@st.cache_resource(show_spinner=False, **_TEACHING)
+@_cached(show_spinner=False, **_TEACHING)
 def _run_from_pixels(digest: str, params: SegmentParams, pixels: tuple[tuple[int, int], ...],
                      _X: np.ndarray, _width: int) -> KMeansState:
     rows = [row * _width + col for row, col in pixels]
@@ -788,7 +802,7 @@ def run_from_pixels(image: WorkingImage, params: SegmentParams,
                             teaching_features(image, params), width)
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _labels_png(what: tuple, palette: str, alpha: float, _image: np.ndarray,
                 _labels: np.ndarray) -> bytes:
     labels = _labels.reshape(_image.shape[:2])
@@ -807,7 +821,7 @@ def labels_png(image: WorkingImage, what: tuple, labels: np.ndarray, palette: st
                        teaching_image(image), labels)
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _mask_png(what: tuple, _image: np.ndarray, _mask: np.ndarray) -> bytes:
     return encode_png(visualize.highlight_pixels(_image, _mask))
 
@@ -817,7 +831,7 @@ def highlight_png(image: WorkingImage, what: tuple, mask: np.ndarray) -> bytes:
     return _mask_png((image.digest, *what), teaching_image(image), mask)
 
 
-@st.cache_resource(show_spinner=False, **_TEACHING)
+@_cached(show_spinner=False, **_TEACHING)
 def _teaching_kmeans(digest: str, key: SegmentParams, k: int, init: str,
                      _X: np.ndarray) -> KMeansState:
     return kmeans(_X, k, init=init, seed=key.seed, max_iter=100, tol=1e-4)
@@ -829,7 +843,7 @@ def teaching_kmeans(image: WorkingImage, params: SegmentParams, k: int) -> KMean
                             teaching_features(image, params))
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _teaching_photo_png(digest: str, _small: np.ndarray) -> bytes:
     return encode_png(_small)
 
@@ -839,7 +853,7 @@ def teaching_photo_png(image: WorkingImage) -> bytes:
     return _teaching_photo_png(image.digest, teaching_image(image))
 
 
-@st.cache_resource(show_spinner=False, **_TEACHING)
+@_cached(show_spinner=False, **_TEACHING)
 def _start_stability(digest: str, params: SegmentParams, n_seeds: int, init: str,
                      _comparison: StartComparison):
     return _comparison.stability(init)
@@ -853,7 +867,7 @@ def start_stability(image: WorkingImage, params: SegmentParams, n_seeds: int, in
     return _start_stability(image.digest, key, n_seeds, init, comparison)
 
 
-@st.cache_resource(show_spinner=False, **_FIGURES)
+@_cached(show_spinner=False, **_FIGURES)
 def _starts_figure(digest: str, params: SegmentParams, n_seeds: int, large_text: bool,
                    _comparison: StartComparison) -> go.Figure:
     return teaching_figures.starts_figure(_comparison, large_text=large_text)
@@ -866,7 +880,7 @@ def starts_figure(image: WorkingImage, params: SegmentParams, n_seeds: int,
     return _starts_figure(image.digest, key, n_seeds, large_text, comparison)
 
 
-@st.cache_resource(show_spinner=False, **_FIGURES)
+@_cached(show_spinner=False, **_FIGURES)
 def _picks_figure(digest: str, key: SegmentParams, k: int, pick: int, large_text: bool,
                   _small: np.ndarray, _steps: KMeansPlusPlusSteps) -> go.Figure:
     height, width = _small.shape[:2]
@@ -884,7 +898,7 @@ def picks_figure(image: WorkingImage, params: SegmentParams, pick: int,
                          teaching_image(image), kmeanspp_picks(image, params))
 
 
-@st.cache_resource(show_spinner=False, **_FIGURES)
+@_cached(show_spinner=False, **_FIGURES)
 def _picks_space_figure(digest: str, key: SegmentParams, k: int, pick: int, large_text: bool,
                         _X: np.ndarray, _steps: KMeansPlusPlusSteps) -> go.Figure:
     return teaching_figures.picks_space_figure(_X, key.spec().feature_names, _steps.rows,
@@ -899,7 +913,7 @@ def picks_space_figure(image: WorkingImage, params: SegmentParams, pick: int,
                                teaching_features(image, params), kmeanspp_picks(image, params))
 
 
-@st.cache_resource(show_spinner=False, **_FIGURES)
+@_cached(show_spinner=False, **_FIGURES)
 def _elbow_figures(digest: str, key: SegmentParams, current_k: int, large_text: bool,
                    _curve: ElbowCurve) -> tuple[go.Figure, go.Figure]:
     elbow = teaching_figures.elbow_figure(_curve.suggestion(), _curve.inertias, current_k,
@@ -916,7 +930,7 @@ def elbow_figures(image: WorkingImage, params: SegmentParams, curve: ElbowCurve,
     return _elbow_figures(image.digest, feature_key(params), params.k, large_text, curve)
 
 
-@st.cache_resource(show_spinner=False, **_TEACHING)
+@_cached(show_spinner=False, **_TEACHING)
 def _disagreement(digest: str, params_a: SegmentParams, params_b: SegmentParams,
                   _labels_a: np.ndarray, _labels_b: np.ndarray):
     return disagreement(_labels_a, _labels_b)
@@ -931,7 +945,7 @@ def disagreement_of(image: WorkingImage, params_a: SegmentParams, params_b: Segm
 
 # What the teaching pages redraw on every rerun, kept so a cached rerun costs
 # little (figures built once; connected regions labelled once per result).
-@st.cache_resource(show_spinner=False, **_TEACHING)
+@_cached(show_spinner=False, **_TEACHING)
 def _small_regions(digest: str, params: SegmentParams, _labels: np.ndarray):
     return region_summary(_labels)
 
@@ -941,14 +955,14 @@ def small_regions(image: WorkingImage, params: SegmentParams):
     return _small_regions(image.digest, params, small_segmentation(image, params).labels)
 
 
-@st.cache_resource(show_spinner=False, **_FIGURES)
+@_cached(show_spinner=False, **_FIGURES)
 def sweep_figure(weights: tuple[float, ...], counts: tuple[int, ...],
                  large_text: bool = False) -> go.Figure:
     """:func:`ui.teaching_figures.sweep_figure`, built once per (weights, counts, text size)."""
     return teaching_figures.sweep_figure(weights, counts, large_text=large_text)
 
 
-@st.cache_resource(show_spinner=False, **_FIGURES)
+@_cached(show_spinner=False, **_FIGURES)
 def _pick_canvas(digest: str, picks: tuple[tuple[int, int], ...], large_text: bool,
                  _photo_png: bytes, _shape: tuple[int, int]) -> go.Figure:
     return teaching_figures.pick_canvas_figure(_photo_png, _shape, picks, large_text=large_text)
@@ -1006,7 +1020,7 @@ def cleaned_key(params: SegmentParams) -> tuple[str, SegmentParams]:
     return ("clean", params)
 
 
-@st.cache_resource(show_spinner="Cleaning up the segments...", **_RESULTS)
+@_cached(show_spinner="Cleaning up the segments...", **_RESULTS)
 def _cleaned_segmentation(digest: str, params: SegmentParams, _image: np.ndarray,
                           _result: Segmentation) -> Segmentation:
     return _cleaned(_image, _result)
@@ -1021,7 +1035,7 @@ def cleaned_segmentation(image: WorkingImage, params: SegmentParams) -> Segmenta
     return _cleaned_segmentation(image.digest, params, image.image, segmentation(image, params))
 
 
-@st.cache_resource(show_spinner=False, **_CLEANUP)
+@_cached(show_spinner=False, **_CLEANUP)
 def _cleanup_steps(digest: str, params: SegmentParams, settings: CleanSettings,
                    _image: np.ndarray, _labels: np.ndarray, _progress) -> CleanSteps:
     return clean_steps(_labels, _image, **settings.kwargs(), progress=_progress)
@@ -1038,7 +1052,7 @@ def cleanup_steps(image: WorkingImage, params: SegmentParams, settings: CleanSet
     return _cleanup_steps(image.digest, params, settings, image.image, labels, progress)
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _cleanup_picture(what: tuple, view: str, palette: str, _image: np.ndarray,
                      _labels: np.ndarray, _before: np.ndarray | None) -> bytes:
     if view == "regions":  # every connected region in a colour of its own
@@ -1071,7 +1085,7 @@ def cleanup_picture(image: WorkingImage, what: tuple, labels: np.ndarray, view: 
                             image.image, labels, before)
 
 
-@st.cache_resource(show_spinner=False, **_CLEANUP)
+@_cached(show_spinner=False, **_CLEANUP)
 def _cleanup_scores(digest: str, params: SegmentParams, settings: CleanSettings, key: str,
                     _truth: np.ndarray, _steps: CleanSteps) -> tuple[SegmentationQuality, ...]:
     return tuple(evaluate_segmentation(step.labels, _truth) for step in _steps.steps)
@@ -1097,7 +1111,7 @@ class CleanCounts:
     n_pixels: int  # pixels of the picture
 
 
-@st.cache_resource(show_spinner=False, **_CLEANUP)
+@_cached(show_spinner=False, **_CLEANUP)
 def _clean_counts(digest: str, params: SegmentParams, _before: np.ndarray,
                   _after: np.ndarray) -> CleanCounts:
     return CleanCounts(connected_regions(_before).count, connected_regions(_after).count,
@@ -1173,7 +1187,7 @@ def methods_key(params: SegmentParams) -> SegmentParams:
                          seed=params.seed)
 
 
-@st.cache_resource(show_spinner=False, **_METHODS)
+@_cached(show_spinner=False, **_METHODS)
 def _method_results(digest: str, key: SegmentParams, _small: np.ndarray,
                     _progress) -> tuple[MethodResult, ...]:
     return compare_methods(_small, key.k, color=key.color, position_weight=key.position_weight,
@@ -1195,7 +1209,7 @@ def method_results(image: WorkingImage, params: SegmentParams,
     return _method_results(image.digest, key, teaching_image(image), progress)
 
 
-@st.cache_resource(show_spinner=False, **_METHODS)
+@_cached(show_spinner=False, **_METHODS)
 def _hierarchy(digest: str, n_superpixels: int, _small: np.ndarray, _progress) -> Hierarchy:
     return merge_hierarchy(_small, n_superpixels=n_superpixels, progress=_progress)
 
@@ -1206,7 +1220,7 @@ def hierarchy(image: WorkingImage, progress=None) -> Hierarchy:
     return _hierarchy(image.digest, METHODS_SUPERPIXELS, teaching_image(image), progress)
 
 
-@st.cache_resource(show_spinner=False, **_METHODS)
+@_cached(show_spinner=False, **_METHODS)
 def _hierarchy_level(digest: str, n_superpixels: int, n_regions: int,
                      _hierarchy: Hierarchy) -> np.ndarray:
     labels = _hierarchy.labels_at(n_regions)
@@ -1219,7 +1233,7 @@ def hierarchy_level(image: WorkingImage, n_regions: int) -> np.ndarray:
     return _hierarchy_level(image.digest, METHODS_SUPERPIXELS, n_regions, hierarchy(image))
 
 
-@st.cache_resource(show_spinner=False, **_METHODS)
+@_cached(show_spinner=False, **_METHODS)
 def _lesson_slic(digest: str, k: int, compactness: float, _small: np.ndarray) -> MethodResult:
     return run_slic(_small, k, compactness=compactness, enforce_connectivity=False)
 
@@ -1229,7 +1243,7 @@ def lesson_slic(image: WorkingImage, k: int, compactness: float) -> MethodResult
     return _lesson_slic(image.digest, k, float(compactness), teaching_image(image))
 
 
-@st.cache_resource(show_spinner=False, **_METHODS)
+@_cached(show_spinner=False, **_METHODS)
 def _lesson_kmeans(digest: str, k: int, position_weight: float, seed: int,
                    _small: np.ndarray) -> MethodResult:
     return run_kmeans(_small, k, color="lab", position_weight=position_weight, seed=seed)
@@ -1241,7 +1255,7 @@ def lesson_kmeans(image: WorkingImage, k: int, position_weight: float, seed: int
                           teaching_image(image))
 
 
-@st.cache_resource(show_spinner=False, **_METHODS)
+@_cached(show_spinner=False, **_METHODS)
 def _lesson_agreement(digest: str, k: int, compactness: float, position_weight: float,
                       seed: int, _slic: np.ndarray, _kmeans: np.ndarray) -> Disagreement:
     return disagreement(_slic, _kmeans)
@@ -1256,7 +1270,7 @@ def lesson_agreement(image: WorkingImage, k: int, compactness: float, position_w
                              seed, slic_labels, kmeans_labels)
 
 
-@st.cache_resource(show_spinner=False, **_METHODS)
+@_cached(show_spinner=False, **_METHODS)
 def _agreement_grid(digest: str, k: int, seed: int, compactness: tuple[float, ...],
                     weights: tuple[float, ...], _small: np.ndarray, _progress) -> AgreementGrid:
     return slic_vs_kmeans_agreement(_small, k, compactness=compactness, position_weights=weights,
@@ -1270,7 +1284,7 @@ def agreement_grid(image: WorkingImage, k: int, seed: int, compactness: tuple[fl
                            teaching_image(image), progress)
 
 
-@st.cache_resource(show_spinner=False, **_METHODS)
+@_cached(show_spinner=False, **_METHODS)
 def _superpixel_comparison(digest: str, key: SegmentParams,
                            _small: np.ndarray) -> SuperpixelComparison:
     return superpixel_speedup(_small, key.k, n_superpixels=METHODS_SUPERPIXELS, color=key.color,
@@ -1287,7 +1301,7 @@ def superpixel_comparison(image: WorkingImage, params: SegmentParams) -> Superpi
     return _superpixel_comparison(image.digest, key, teaching_image(image))
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _method_picture(what: tuple, _small: np.ndarray, _labels: np.ndarray) -> bytes:
     scale = METHODS_PICTURE_SCALE
     labels = np.repeat(np.repeat(_labels, scale, axis=0), scale, axis=1)  # (sH, sW)
@@ -1302,7 +1316,7 @@ def method_picture(image: WorkingImage, what: tuple, labels: np.ndarray) -> byte
     return _method_picture((image.digest, *what), teaching_image(image), labels)
 
 
-@st.cache_resource(show_spinner=False, **_FIGURES)
+@_cached(show_spinner=False, **_FIGURES)
 def _hierarchy_figure(digest: str, n_superpixels: int, n_regions: int, large_text: bool,
                       _hierarchy: Hierarchy) -> go.Figure:
     return methods_figures.merge_distance_figure(_hierarchy, n_regions, large_text=large_text)
@@ -1314,7 +1328,7 @@ def hierarchy_figure(image: WorkingImage, n_regions: int, large_text: bool = Fal
                              hierarchy(image))
 
 
-@st.cache_resource(show_spinner=False, **_FIGURES)
+@_cached(show_spinner=False, **_FIGURES)
 def _agreement_figure(digest: str, k: int, seed: int, grid_axes: tuple, compactness: float,
                       weight: float, large_text: bool, _grid: AgreementGrid) -> go.Figure:
     return methods_figures.agreement_figure(_grid, compactness, weight, large_text=large_text)
@@ -1342,7 +1356,7 @@ def strokes_digest(strokes: np.ndarray) -> str:
     return hashlib.sha256(repr(strokes.shape).encode() + strokes.tobytes()).hexdigest()
 
 
-@st.cache_resource(show_spinner="Training the pixel classifier on your strokes...", **_TEACHING)
+@_cached(show_spinner="Training the pixel classifier on your strokes...", **_TEACHING)
 def _pixel_classifier(digest: str, strokes_key: str, sigma_min: float, sigma_max: float,
                       n_estimators: int, seed: int, _small: np.ndarray,
                       _strokes: np.ndarray) -> PixelClassifierResult:
@@ -1361,7 +1375,7 @@ def pixel_classifier(image: WorkingImage, strokes: np.ndarray, *, sigma_min: flo
                              teaching_image(image), strokes)
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _learning_scores(what: tuple, _labels: np.ndarray, _truth: np.ndarray) -> GroundTruthScores:
     return compare_to_ground_truth(_labels, _truth)
 
@@ -1376,7 +1390,7 @@ def learning_scores(image: WorkingImage, what: tuple, labels: np.ndarray,
     return _learning_scores((image.digest, *what), labels, truth)
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _class_png(what: tuple, alpha: float, _image: np.ndarray, _labels: np.ndarray,
                _colors: np.ndarray) -> bytes:
     return encode_png(visualize.overlay(_image, _labels, alpha, colors=_colors))
@@ -1422,13 +1436,13 @@ class TruthRun:
     match: _benchmark.BestMatch  # the truth painted in the matched segments, and the errors
 
 
-@st.cache_resource(show_spinner=False, **_IMAGES)
+@_cached(show_spinner=False, **_IMAGES)
 def gt_scene(name: str) -> tuple[np.ndarray, np.ndarray]:
     """(image, truth) of a scene of the ground-truth set, read-only."""
     return load_ground_truth_scene(name)
 
 
-@st.cache_resource(show_spinner="Reading your label mask...", **_IMAGES)
+@_cached(show_spinner="Reading your label mask...", **_IMAGES)
 def _gt_mask(file_digest: str, original_size: tuple[int, int], size: tuple[int, int],
              _data: bytes) -> np.ndarray | str:
     try:
@@ -1452,7 +1466,7 @@ def gt_mask(data: bytes, image: WorkingImage) -> tuple[str, np.ndarray] | str:
     return labels if isinstance(labels, str) else (f"mask:{digest}", labels)
 
 
-@st.cache_resource(show_spinner=False, **_GT_RUNS)
+@_cached(show_spinner=False, **_GT_RUNS)
 def _gt_run(picture: str, truth_key: str, method: str, k: int, _image: np.ndarray,
             _truth: np.ndarray) -> TruthRun:
     chosen = {m.name: m for m in _benchmark.methods(k)}[method]
@@ -1478,7 +1492,7 @@ def gt_run(picture: str, truth_key: str, method: str, k: int, image: np.ndarray,
     return _gt_run(picture, truth_key, method, int(k), image, truth)
 
 
-@st.cache_resource(show_spinner=False, max_entries=6, ttl=12 * 3600)
+@_cached(show_spinner=False, max_entries=6, ttl=12 * 3600)
 def _gt_table(k: int, _progress) -> _benchmark.BenchmarkTable:
     return _benchmark.score_methods(load_ground_truth_set(), k, progress=_progress)
 
@@ -1498,7 +1512,7 @@ def _segments_picture(labels: np.ndarray, palette: str) -> np.ndarray:
     return visualize.boundaries(visualize.colorize(labels, colors), labels, color=(40, 40, 40))
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _gt_pictures(picture: str, truth_key: str, method: str, k: int, palette: str,
                  _image: np.ndarray, _run: TruthRun) -> tuple[bytes, bytes, bytes]:
     labels = _run.labels
@@ -1521,7 +1535,7 @@ def gt_pictures(picture: str, truth_key: str, k: int, palette: str, image: np.nd
     return _gt_pictures(picture, truth_key, run.method, int(k), palette, image, run)
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _gt_truth_png(truth_key: str, palette: str, _truth: np.ndarray) -> bytes:
     return encode_png(_segments_picture(_truth, palette))
 
@@ -1531,7 +1545,7 @@ def gt_truth_png(truth_key: str, truth: np.ndarray, palette: str) -> bytes:
     return _gt_truth_png(truth_key, palette, truth)
 
 
-@st.cache_resource(show_spinner=False, **_RENDERS)
+@_cached(show_spinner=False, **_RENDERS)
 def _gt_photo_png(picture: str, _image: np.ndarray) -> bytes:
     return encode_png(_image)
 
@@ -1541,7 +1555,7 @@ def gt_photo_png(picture: str, image: np.ndarray) -> bytes:
     return _gt_photo_png(picture, image)
 
 
-@st.cache_resource(show_spinner=False, **_FIGURES)
+@_cached(show_spinner=False, **_FIGURES)
 def _gt_confusion_figure(picture: str, truth_key: str, method: str, k: int, large_text: bool,
                          _run: TruthRun) -> go.Figure:
     return truth_figures.confusion_figure(_run.confusion, large_text=large_text)
