@@ -798,3 +798,28 @@ def test_the_result_overlay_and_the_last_step_are_one_picture(app, monkeypatch):
     cleaned_step, cleaned_overlay = step_and_overlay()
     assert cleaned_step == step  # the step control stays raw k-means
     assert cleaned_overlay != step  # the tab shows the cleaned-up segments
+
+
+def test_switching_pages_logs_no_session_state_warning(app, monkeypatch):
+    # keep_shared_settings re-assigns the shared widget values on purpose; the
+    # server log must not report it as a mistake (with a stack trace) on the first
+    # page switch of every process.
+    import logging
+
+    from streamlit.elements.lib import policies
+
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)  # once per process
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger(policies.__name__)
+    logger.addHandler(handler)
+    try:
+        at = app.run()  # Explore draws the seed and the other shared widgets
+        at.switch_page("app_pages/lesson.py").run()
+        at.switch_page("app_pages/explore.py").run()  # a new page's widgets take them over
+        assert not at.exception
+        assert at.number_input(key="seed").value == 0
+    finally:
+        logger.removeHandler(handler)
+    assert [r.getMessage() for r in records if "Session State API" in r.getMessage()] == []
