@@ -37,13 +37,11 @@ cleaned = views.clean_switch()
 shown = cache.cleaned_segmentation(image, params) if cleaned else result
 if cleaned:
     views.clean_summary(image, params)
-alpha = views.result_images(image, params, shown, display, cleaned=cleaned)
-if alpha is None:  # the opacity slider is in a closed tab: the overlay download keeps its value
-    alpha = st.session_state.get("_explore_alpha", cache.DEFAULT_ALPHA)
-st.session_state["_explore_alpha"] = alpha
+views.result_images(image, params, shown, display, cleaned=cleaned)  # a fragment
 views.ground_truth_section(image, params, shown, display, cleaned=cleaned)
 views.statistics_section(shown, display.palette)
 
 st.subheader("Downloads")
-downloads.download_section(image, params, shown, alpha, cleaned=cleaned)
+# The overlay download takes the opacity the slider shows when it is clicked.
+downloads.download_section(image, params, shown, views.overlay_opacity(), cleaned=cleaned)
 views.share_link(image, params, cleaned=cleaned)

@@ -472,6 +472,23 @@ def test_download_payloads_decode_to_the_result(downloaded, coins_run):
                    ).labels.tolist() == expected.labels.tolist()  # the JSON redoes the run
 
 
+def test_overlay_download_takes_the_opacity_shown_at_the_click(app, recorded_downloads,
+                                                                coins_run):
+    # The opacity slider reruns only the pictures' fragment, not the download
+    # buttons: the overlay download asks the session's opacity when it is built.
+    from segmentation.export import overlay_png
+
+    image, expected = coins_run
+    app.query_params.update(sample="coins", max_side="256")
+    app.run()
+    assert recorded_downloads["coins_k4_overlay.png"]() == overlay_png(image, expected, 0.5)
+    app.slider(key="explore_opacity").set_value(0.8).run()
+    assert recorded_downloads["coins_k4_overlay.png"]() == overlay_png(image, expected, 0.8)
+    # As after a fragment rerun: the slider moved, the buttons were not drawn again.
+    app.session_state["_explore_opacity_holder"].alpha = 0.25
+    assert recorded_downloads["coins_k4_overlay.png"]() == overlay_png(image, expected, 0.25)
+
+
 def run_script(script: Path, cwd: Path) -> list[str]:
     """Run a downloaded script with this Python from ``cwd``; its printed lines."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}

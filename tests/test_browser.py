@@ -332,3 +332,33 @@ def test_teaching_pages_through_the_navigation_and_by_link(app_page, streamlit_s
     expect(page.locator('[data-testid="stMetric"]').filter(has_text="Your inertia")).to_be_visible(
         timeout=slow)
     expect_no_exception(page)
+
+
+def test_overlay_opacity_from_the_keyboard_and_its_download(app_page, wait_for_app):
+    """Arrow keys on the opacity slider repaint the overlay (the pictures' fragment alone),
+    and the overlay download then has that opacity, byte for byte the exported overlay."""
+    from segmentation import segment
+    from segmentation.export import overlay_png
+    from segmentation.samples import load_sample
+    from segmentation.visualize import downscale_image
+    from ui.params import SegmentParams
+
+    page = app_page
+    overlay = page.locator(f'{MAIN} [data-testid="stImage"] img[alt*="% opacity"]')
+    expect(overlay).to_have_attribute("alt", re.compile("at 50% opacity"), timeout=TIMEOUT_MS)
+    before = overlay.get_attribute("src")
+    thumb = page.locator(".st-key-explore_opacity").get_by_role("slider")
+    thumb.focus()
+    for _ in range(6):  # 0.05 a press: 0.5 -> 0.8
+        page.keyboard.press("ArrowRight")
+    expect(overlay).to_have_attribute("alt", re.compile("at 80% opacity"), timeout=TIMEOUT_MS)
+    expect(overlay).not_to_have_attribute("src", before)
+    wait_for_app(page)
+    with page.expect_download(timeout=TIMEOUT_MS) as download:
+        page.get_by_role("button", name="Overlay (PNG)").click()
+    assert download.value.suggested_filename == "astronaut_k4_overlay.png"
+    image = downscale_image(load_sample("astronaut"), 512)
+    expected = overlay_png(image, segment(image, **SegmentParams().segment_kwargs()), 0.8)
+    with Image.open(download.value.path()) as got, Image.open(io.BytesIO(expected)) as want:
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+    expect_no_exception(page)

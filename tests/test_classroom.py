@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,27 @@ def test_report_gives_cpu_per_session_and_each_replica(classroom):
     # replica 8701 has the steps 1.0 and 3.0 (and two 0.1), replica 8702 the 2.0 and 4.0
     assert "127.0.0.1:8701: per step p50 0.55 s, p95 2.70 s" in text
     assert "127.0.0.1:8702: per step p50 1.05 s, p95 3.70 s" in text
+
+
+def test_the_opacity_slider_reruns_only_the_result_pictures(classroom, streamlit_server):
+    """A cached interaction a class repeats: moving the overlay opacity reruns the pictures'
+    fragment (ui.views.result_images), as a browser's rerun request with its fragment id,
+    and not the page: no statistics table is sent again, a few kB instead of ~190 kB."""
+    result = classroom.SessionResult()
+    student = classroom.Student(streamlit_server, dict(classroom.SAME_LINK),
+                                time.monotonic() + CASE_TIMEOUT_S, result)
+    try:
+        student.open()
+        student.rerun()
+        student.wait_for_run()
+        assert student.segment_rows == classroom.SAME_LINK["k"]  # the whole page ran
+        pictures, sent = len(student.fetched), result.bytes_received
+        student.move_slider(classroom.OPACITY_KEY, 0.3)
+        student.wait_for_run()
+        assert student.fragments[classroom.OPACITY_KEY]  # the slider is in a fragment
+        assert student.segment_rows == 0  # the statistics table was not sent again
+        assert len(student.fetched) == pictures + 1  # the overlay at the new opacity
+        assert result.bytes_received - sent < 150_000  # the new JPEG (~116 kB) and the fragment
+        assert result.exceptions == 0
+    finally:
+        student.close()

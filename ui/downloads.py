@@ -89,7 +89,8 @@ def download_stem(image: WorkingImage, params: SegmentParams, *, cleaned: bool =
 
 
 def downloads(image: WorkingImage, params: SegmentParams, result: Segmentation,
-              alpha: float, *, cleaned: bool = False) -> tuple[Download, ...]:
+              alpha: float | Callable[[], float], *,
+              cleaned: bool = False) -> tuple[Download, ...]:
     """The six downloads of a result, in the order of the buttons; nothing is built yet.
 
     Parameters
@@ -100,8 +101,11 @@ def downloads(image: WorkingImage, params: SegmentParams, result: Segmentation,
         Its parameters.
     result : Segmentation
         The result of segmenting ``image`` with ``params``.
-    alpha : float
-        Opacity of the segment colours in the overlay, in [0, 1].
+    alpha : float or callable
+        Opacity of the segment colours in the overlay, in [0, 1], or a function
+        that gives it when the overlay is built (the click), e.g.
+        :func:`ui.views.overlay_opacity`: the opacity slider reruns only its
+        fragment, not these buttons.
     cleaned : bool
         Whether ``result`` is the cleaned-up one (Explore's *Clean up* switch).
 
@@ -112,13 +116,18 @@ def downloads(image: WorkingImage, params: SegmentParams, result: Segmentation,
         parameters JSON, convergence GIF and Python script.
     """
     stem = download_stem(image, params, cleaned=cleaned)
-    labels, overlay, stats = export_files(image.image, result, stem=stem, alpha=alpha)
+    opacity = alpha if callable(alpha) else (lambda: alpha)
+    labels, overlay, stats = export_files(image.image, result, stem=stem, alpha=opacity())
+
+    def build_overlay() -> bytes:  # at the click, with the opacity shown then
+        return export_files(image.image, result, stem=stem, alpha=opacity())[1].build()
+
     raw_stem = download_stem(image, params)  # the GIF is k-means itself, never cleaned
     return (
         Download("Label mask (PNG)", "explore_download_mask", labels.name, labels.mime,
                  labels.build),
         Download("Overlay (PNG)", "explore_download_overlay", overlay.name, overlay.mime,
-                 overlay.build),
+                 build_overlay),
         Download("Statistics (CSV)", "explore_download_csv", stats.name, stats.mime, stats.build),
         Download("Parameters (JSON)", "explore_download_json", f"{stem}_parameters.json",
                  "application/json", lambda: parameters_json(image, params, cleaned=cleaned)),
@@ -130,7 +139,7 @@ def downloads(image: WorkingImage, params: SegmentParams, result: Segmentation,
 
 
 def download_section(image: WorkingImage, params: SegmentParams, result: Segmentation,
-                     alpha: float, *, cleaned: bool = False) -> None:
+                     alpha: float | Callable[[], float], *, cleaned: bool = False) -> None:
     """The download buttons, in columns that stack on a phone, then the code on demand.
 
     With ``cleaned``, ``result`` is the cleaned-up one and every file says so.

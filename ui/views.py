@@ -40,15 +40,17 @@ from .state import DEFAULT_MAX_SIDE, WorkingImage
 from .svg import inertia_svg
 from .tables import statistics_frame, statistics_html
 
-__all__ = ["CLEAN_KEY", "STEP_KEY", "animation_section", "clean_summary", "clean_switch",
-           "first_screen", "ground_truth_section", "result_images", "segments_alt", "share_link",
-           "statistics_section", "step_label", "summary_metrics"]
+__all__ = ["CLEAN_KEY", "STEP_KEY", "OverlayOpacity", "animation_section", "clean_summary",
+           "clean_switch", "first_screen", "ground_truth_section", "overlay_opacity",
+           "result_images", "segments_alt", "share_link", "statistics_section", "step_label",
+           "summary_metrics"]
 
 STEP_KEY = "explore_step"  # the half-step shown: the one iteration control
 CLEAN_KEY = "explore_clean"  # the "Clean up" switch of the result, bound to the URL
 _STEP_RUN_KEY = "_explore_step_run"  # (digest, params) the step belongs to
 _FULL_RUN_KEY = "_explore_full_run"  # (digest, params) of the last full run
 _IN_FULL_RUN_KEY = "_explore_in_full_run"  # True while the whole page runs
+_OPACITY_KEY = "_explore_opacity_holder"  # this session's OverlayOpacity
 INERTIA_NOTE = ("Inertia is the sum of squared feature distances from each pixel to its "
                 "centre. Its units depend on the features and weights, so it compares runs "
                 "only with the same features.")
@@ -346,21 +348,42 @@ def clean_summary(image: WorkingImage, params: SegmentParams) -> None:
                    icon=":material/cleaning_services:")
 
 
+class OverlayOpacity:
+    """The overlay opacity a student last chose, read when a download is built.
+
+    :func:`result_images` is a fragment: moving the opacity slider reruns only
+    the pictures, not the download buttons further down. The overlay download
+    therefore asks this holder (one per session, in Session State) at the
+    moment of the click, not the value the buttons were drawn with.
+    """
+
+    def __init__(self) -> None:
+        self.alpha = cache.DEFAULT_ALPHA
+
+    def __call__(self) -> float:
+        return self.alpha
+
+
+def overlay_opacity() -> OverlayOpacity:
+    """This session's :class:`OverlayOpacity` (created on first use)."""
+    if not isinstance(st.session_state.get(_OPACITY_KEY), OverlayOpacity):
+        st.session_state[_OPACITY_KEY] = OverlayOpacity()
+    return st.session_state[_OPACITY_KEY]
+
+
+@st.fragment
 def result_images(image: WorkingImage, params: SegmentParams, result: Segmentation,
                   display: DisplaySettings = DisplaySettings(), *,
-                  cleaned: bool = False) -> float | None:
+                  cleaned: bool = False) -> None:
     """The result as overlay, boundaries, mean colours or the original: one tab at a time.
 
-    Tabs are lazy (``on_change="rerun"``): only the open tab's picture is
-    built and sent, so a change of k repaints one picture here, not four.
-    With ``cleaned``, ``result`` is :func:`ui.cache.cleaned_segmentation`'s
-    and its pictures are cached apart from the k-means ones.
-
-    Returns
-    -------
-    float or None
-        The overlay opacity when the overlay tab is open (downloads use it),
-        else None.
+    A fragment: the opacity slider and the tabs rerun these pictures alone
+    (a tenth of a whole page's server time; a class moves them often). Tabs
+    are lazy (``on_change="rerun"``): only the open tab's picture is built and
+    sent, so a change of k repaints one picture here, not four. With
+    ``cleaned``, ``result`` is :func:`ui.cache.cleaned_segmentation`'s and its
+    pictures are cached apart from the k-means ones. The opacity chosen goes to
+    :func:`overlay_opacity`, for the overlay download.
     """
     height, width = result.shape
     key = cache.cleaned_key(params) if cleaned else params  # the pictures' cache key
@@ -368,12 +391,12 @@ def result_images(image: WorkingImage, params: SegmentParams, result: Segmentati
     overlay_tab, edges_tab, means_tab, original_tab = st.tabs(
         ["Overlay", "Boundaries", "Mean colours", "Original"], key="explore_result_tabs",
         on_change="rerun")
-    alpha = None
     if overlay_tab.open:
         with overlay_tab:
             alpha = st.slider("Overlay opacity", 0.0, 1.0, cache.DEFAULT_ALPHA, 0.05,
                               key="explore_opacity",
                               help="0 shows the photo, 1 the flat segment colours.")
+            overlay_opacity().alpha = alpha  # a closed tab keeps the last value
             st.image(cache.overlay_jpeg(image, key, result, alpha, display),
                      caption=f"{what.capitalize()} at {alpha:.0%} opacity", output_format="JPEG",
                      alt=f"The photo with its {result.k} {what} painted over it at "
@@ -395,7 +418,6 @@ def result_images(image: WorkingImage, params: SegmentParams, result: Segmentati
     if original_tab.open:
         original_tab.image(cache.photo_png(image), caption="Original", output_format="PNG",
                            alt=f"The photo {image.title}, {width} x {height} pixels.")
-    return alpha
 
 
 def ground_truth_section(image: WorkingImage, params: SegmentParams, result: Segmentation,
