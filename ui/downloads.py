@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from segmentation import Segmentation
-from segmentation.export import export_files
+from segmentation.export import export_files, overlay_png
 from segmentation.postprocess import CLEAN_DEFAULTS
 
 from . import cache
@@ -89,8 +89,7 @@ def download_stem(image: WorkingImage, params: SegmentParams, *, cleaned: bool =
 
 
 def downloads(image: WorkingImage, params: SegmentParams, result: Segmentation,
-              alpha: float | Callable[[], float], *,
-              cleaned: bool = False) -> tuple[Download, ...]:
+              opacity: Callable[[], float], *, cleaned: bool = False) -> tuple[Download, ...]:
     """The six downloads of a result, in the order of the buttons; nothing is built yet.
 
     Parameters
@@ -101,11 +100,10 @@ def downloads(image: WorkingImage, params: SegmentParams, result: Segmentation,
         Its parameters.
     result : Segmentation
         The result of segmenting ``image`` with ``params``.
-    alpha : float or callable
-        Opacity of the segment colours in the overlay, in [0, 1], or a function
-        that gives it when the overlay is built (the click), e.g.
-        :func:`ui.views.overlay_opacity`: the opacity slider reruns only its
-        fragment, not these buttons.
+    opacity : callable
+        Gives the opacity of the segment colours in the overlay, in [0, 1], when
+        the overlay is built (at the click), e.g. :func:`ui.views.overlay_opacity`:
+        the opacity slider reruns only its fragment, not these buttons.
     cleaned : bool
         Whether ``result`` is the cleaned-up one (Explore's *Clean up* switch).
 
@@ -116,18 +114,13 @@ def downloads(image: WorkingImage, params: SegmentParams, result: Segmentation,
         parameters JSON, convergence GIF and Python script.
     """
     stem = download_stem(image, params, cleaned=cleaned)
-    opacity = alpha if callable(alpha) else (lambda: alpha)
     labels, overlay, stats = export_files(image.image, result, stem=stem, alpha=opacity())
-
-    def build_overlay() -> bytes:  # at the click, with the opacity shown then
-        return export_files(image.image, result, stem=stem, alpha=opacity())[1].build()
-
     raw_stem = download_stem(image, params)  # the GIF is k-means itself, never cleaned
     return (
         Download("Label mask (PNG)", "explore_download_mask", labels.name, labels.mime,
                  labels.build),
         Download("Overlay (PNG)", "explore_download_overlay", overlay.name, overlay.mime,
-                 build_overlay),
+                 lambda: overlay_png(image.image, result, opacity())),  # export's, at the click
         Download("Statistics (CSV)", "explore_download_csv", stats.name, stats.mime, stats.build),
         Download("Parameters (JSON)", "explore_download_json", f"{stem}_parameters.json",
                  "application/json", lambda: parameters_json(image, params, cleaned=cleaned)),
@@ -139,13 +132,13 @@ def downloads(image: WorkingImage, params: SegmentParams, result: Segmentation,
 
 
 def download_section(image: WorkingImage, params: SegmentParams, result: Segmentation,
-                     alpha: float | Callable[[], float], *, cleaned: bool = False) -> None:
+                     opacity: Callable[[], float], *, cleaned: bool = False) -> None:
     """The download buttons, in columns that stack on a phone, then the code on demand.
 
     With ``cleaned``, ``result`` is the cleaned-up one and every file says so.
     """
     columns = st.columns(3)
-    for index, item in enumerate(downloads(image, params, result, alpha, cleaned=cleaned)):
+    for index, item in enumerate(downloads(image, params, result, opacity, cleaned=cleaned)):
         with columns[index % 3]:
             st.download_button(item.label, data=item.build, file_name=item.file_name,
                                mime=item.mime, key=item.key, on_click="ignore",
