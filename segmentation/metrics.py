@@ -192,16 +192,28 @@ def segment_statistics(image, labels, features, centers) -> tuple[SegmentStats, 
             f"got {features.shape[1]} and {centers.shape[1]}"
         )
     labels = check_labels(labels, "labels", shape=(height, width), n_labels=n_segments)
-    flat = labels.reshape(-1)  # (n,), row-major like features
+    return _segment_statistics(rgb, labels, features, centers)
+
+
+def _segment_statistics(rgb, labels, features, centers) -> tuple[SegmentStats, ...]:
+    """:func:`segment_statistics` of validated input (``segment()`` validated it already).
+
+    ``rgb`` (H, W, 3) float32 in [0, 1], ``labels`` (H, W) integers in
+    ``[0, k)``, ``features`` (H * W, d) and ``centers`` (k, d) finite float32,
+    as the validation gives them (the distances are measured in float32 units).
+    """
+    height, width = labels.shape
+    n_pixels = height * width
+    n_segments = centers.shape[0]
+    # intp once: bincount would convert uint8 labels again at every call.
+    flat = labels.reshape(-1).astype(np.intp)  # (n,), row-major like features
 
     # Every per-segment sum is one bincount over the flat labels: O(n), no pixel loop.
     counts = np.bincount(flat, minlength=n_segments)  # (k,)
     with np.errstate(invalid="ignore", divide="ignore"):  # empty segments give 0/0 = NaN
         compactness = _distance_sums(features, centers, flat) / counts  # (k,)
-        rows = np.repeat(np.arange(height, dtype=np.float64), width)  # (n,) row of each pixel
-        cols = np.tile(np.arange(width, dtype=np.float64), height)  # (n,) column of each pixel
-        centroid_rows = np.bincount(flat, weights=rows, minlength=n_segments) / counts
-        centroid_cols = np.bincount(flat, weights=cols, minlength=n_segments) / counts
+        centroid_rows, centroid_cols = _position_sums(flat.reshape(height, width), n_segments)
+        centroid_rows, centroid_cols = centroid_rows / counts, centroid_cols / counts
     colors = _mean_colors(rgb.reshape(-1, 3), flat, n_segments)  # (k, 3) uint8
 
     return tuple(
@@ -217,6 +229,22 @@ def segment_statistics(image, labels, features, centers) -> tuple[SegmentStats, 
     )
 
 
+def _position_sums(labels: np.ndarray, n_segments: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of the row and of the column indices of each segment's pixels, (k,) each.
+
+    Counted, not added up pixel by pixel: one bincount of (row, segment) pairs
+    and one of (column, segment) pairs, then a product with the indices. The
+    sums are integers, exact in float64, whatever the order of the additions.
+    """
+    height, width = labels.shape
+    per_row = np.bincount((labels + n_segments * np.arange(height)[:, None]).reshape(-1),
+                          minlength=n_segments * height).reshape(height, n_segments)
+    per_col = np.bincount((labels + n_segments * np.arange(width)[None, :]).reshape(-1),
+                          minlength=n_segments * width).reshape(width, n_segments)
+    return (np.arange(height, dtype=np.float64) @ per_row,
+            np.arange(width, dtype=np.float64) @ per_col)
+
+
 def _distance_sums(features: np.ndarray, centers: np.ndarray, flat: np.ndarray) -> np.ndarray:
     """Sum, per segment, of the Euclidean distances of its pixels to its centre.
 
@@ -227,8 +255,10 @@ def _distance_sums(features: np.ndarray, centers: np.ndarray, flat: np.ndarray) 
     sums = np.zeros(n_segments, dtype=np.float64)
     for start in range(0, features.shape[0], _CHUNK_ROWS):
         # intp: NumPy gathers rows with intp indices several times faster than with uint8
-        chunk_labels = flat[start:start + _CHUNK_ROWS].astype(np.intp)  # (c,)
-        diff = features[start:start + _CHUNK_ROWS] - np.take(centers, chunk_labels, axis=0)
+        chunk_labels = flat[start:start + _CHUNK_ROWS].astype(np.intp, copy=False)  # (c,)
+        # (mode="wrap" wraps nothing, the labels are in range; it skips the bounds check)
+        diff = features[start:start + _CHUNK_ROWS] - np.take(centers, chunk_labels, axis=0,
+                                                             mode="wrap")
         distances = np.sqrt(np.einsum("ij,ij->i", diff, diff, dtype=np.float64))  # (c,)
         sums += np.bincount(chunk_labels, weights=distances, minlength=n_segments)
     return sums

@@ -31,7 +31,7 @@ import numpy as np
 from ._validation import check_image, check_int
 from .features import FeatureMatrix, FeatureSpec, extract_features
 from .kmeans import KMeansState, TooFewDistinctPointsError, kmeans_iter
-from .metrics import SegmentStats, segment_statistics
+from .metrics import SegmentStats, _segment_statistics
 from .params import DEFAULTS
 
 __all__ = ["Segmentation", "TooFewDistinctPixelsError", "segment"]
@@ -224,7 +224,10 @@ def segment(
 
     height, width = rgb.shape[:2]
     labels = states[-1].labels.reshape(height, width)
-    statistics = segment_statistics(rgb, labels, features, states[-1].centers)
+    # Validated already; float32, as segment_statistics' validation makes them (no copies
+    # for the features, which are float32 already).
+    statistics = _segment_statistics(rgb, labels, np.ascontiguousarray(features, np.float32),
+                                     states[-1].centers.astype(np.float32))
     return Segmentation(labels, states, spec, spec.feature_names, statistics, elapsed)
 
 
