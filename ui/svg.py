@@ -260,13 +260,16 @@ def feature_space_svg(features: np.ndarray, names: Sequence[str], states: Sequen
 
     body = [f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" '
             f'stroke="{_GRID_COLOR}"/>']
-    dots = screen(points)  # (m, 2)
+    # Dots in tenths of a pixel, drawn in a group scaled by 0.1: the same picture, and
+    # Python formats 3,000 integer pairs 2.5x faster than floats with one decimal.
+    dots = np.rint(screen(points) * 10).astype(np.int64)  # (m, 2)
     for j in range(k):  # one group per segment: the colour is written once
         members = dots[labels == j]
         if len(members):
-            body.append(f'<g fill="{_hex(colors[j % len(colors)])}" fill-opacity="0.55">'
-                        # tolist(): Python floats format 2.5x faster than NumPy scalars
-                        + "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.2"/>'
+            body.append(f'<g fill="{_hex(colors[j % len(colors)])}" fill-opacity="0.55" '
+                        'transform="scale(0.1)">'
+                        # tolist(): Python ints format several times faster than NumPy's
+                        + "".join(f'<circle cx="{x}" cy="{y}" r="22"/>'
                                   for x, y in members.tolist()) + "</g>")
     paths = screen(centers)  # (t, k, 2)
     for j in range(k):
