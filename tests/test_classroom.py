@@ -92,3 +92,27 @@ def test_the_opacity_slider_reruns_only_the_result_pictures(classroom, streamlit
         assert result.exceptions == 0
     finally:
         student.close()
+
+
+def test_repeated_rounds_change_only_the_seed(classroom):
+    """Round r > 0 of a repeated run: the same links with seed=r, so no result is cached."""
+    first = classroom.session_links(30, "distinct")
+    second = classroom.session_links(30, "distinct", 2)
+    assert all("seed" not in link for link in first)
+    assert [{**link, "seed": 2} for link in first] == second
+    assert all(link["seed"] == 1 for link in classroom.session_links(3, "same", 1))
+
+
+def test_summary_gives_median_range_and_runs_within_target(classroom):
+    """Over repeated runs: the median of the runs' p95 per step, its range, how many met the
+    issue's target (5 s on distinct settings), and the median CPU time per session."""
+    reports = []
+    for p95_step, cpu_s in ((4.0, 3.0), (6.0, 4.5), (4.5, 3.3)):
+        result = classroom.SessionResult(first_result_s=1.0, step_s=[p95_step] * 2)
+        reports.append(classroom.CaseReport("distinct", 6, [result], wall_s=1.0, peak_rss={},
+                                            peak_rss_total=0, cpu_s=cpu_s))
+    text = "\n".join(classroom.summary_lines(reports))
+    assert ("case distinct over 3 runs: per step p95 median 4.50 s (min 4.00, max 6.00); "
+            "within 5 s in 2 of 3") in text
+    assert "runs' p95 per step: 4.00, 6.00, 4.50" in text
+    assert "server CPU per session median 550 ms (min 500, max 750)" in text
