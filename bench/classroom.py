@@ -431,12 +431,15 @@ def summary_lines(reports: list[CaseReport]) -> list[str]:
                          if r.first_result_s is not None], 95) for report in reports]
     cpu = [1000 * report.cpu_s / report.sessions for report in reports]
     target = STEP_TARGET_S[case]
+    known = all(value == value for value in cpu)  # no nan: the servers' pids were given
+    runs = (f"{value:.2f}" + (f" ({ms:.0f} ms)" if known else "") for value, ms in zip(p95, cpu))
     out = [f"case {case} over {len(reports)} runs: per step p95 median "
            f"{statistics.median(p95):.2f} s (min {min(p95):.2f}, max {max(p95):.2f}); "
            f"within {target:g} s in {sum(value <= target for value in p95)} of {len(reports)}",
-           f"  first result p95 median {statistics.median(first):.2f} s; runs' p95 per step: "
-           + ", ".join(f"{value:.2f}" for value in p95)]
-    if all(value == value for value in cpu):  # no nan: the servers' pids were given
+           f"  first result p95 median {statistics.median(first):.2f} s",
+           "  runs' p95 per step" + (" (server CPU per session)" if known else "") + ": "
+           + ", ".join(runs)]
+    if known:
         out.append(f"  server CPU per session median {statistics.median(cpu):.0f} ms "
                    f"(min {min(cpu):.0f}, max {max(cpu):.0f})")
     return out

@@ -114,5 +114,10 @@ def test_summary_gives_median_range_and_runs_within_target(classroom):
     text = "\n".join(classroom.summary_lines(reports))
     assert ("case distinct over 3 runs: per step p95 median 4.50 s (min 4.00, max 6.00); "
             "within 5 s in 2 of 3") in text
-    assert "runs' p95 per step: 4.00, 6.00, 4.50" in text
+    assert ("runs' p95 per step (server CPU per session): 4.00 (500 ms), 6.00 (750 ms), "
+            "4.50 (550 ms)") in text
     assert "server CPU per session median 550 ms (min 500, max 750)" in text
+    for report in reports:  # no server pids given: no CPU figures, the timings still
+        report.cpu_s = float("nan")
+    text = "\n".join(classroom.summary_lines(reports))
+    assert "runs' p95 per step: 4.00, 6.00, 4.50" in text and "server CPU" not in text
