@@ -216,6 +216,16 @@ def main_controls(options: RunOptions) -> SegmentParams:
         max_iter=options.max_iter, tol=options.tol, n_init=options.n_init)
 
 
+MAIN_CONTROL_KEYS = ("k", "color", "position", "position_weight", "texture", "center",
+                     "center_weight")  # the widgets main_controls draws
+
+
+def main_control_values() -> tuple:
+    """The main controls' values in session state (a widget's new value is there when the
+    run it causes starts), to tell a change of k or a feature before anything is drawn."""
+    return tuple(st.session_state.get(key) for key in MAIN_CONTROL_KEYS)
+
+
 def segmentation_controls() -> SegmentParams:
     """All the parameter widgets, k and features in the sidebar (for pages without a
     picture beside their controls); returns the run."""

@@ -50,6 +50,7 @@ CLEAN_KEY = "explore_clean"  # the "Clean up" switch of the result, bound to the
 _STEP_RUN_KEY = "_explore_step_run"  # (digest, params) the step belongs to
 _FULL_RUN_KEY = "_explore_full_run"  # (digest, params) of the last full run
 _IN_FULL_RUN_KEY = "_explore_in_full_run"  # True while the whole page runs
+_CONTROLS_KEY = "_explore_full_run_controls"  # the main controls' values in the last full run
 _OPACITY_KEY = "_explore_opacity_holder"  # this session's OverlayOpacity
 INERTIA_NOTE = ("Inertia is the sum of squared feature distances from each pixel to its "
                 "centre. Its units depend on the features and weights, so it compares runs "
@@ -110,6 +111,11 @@ def first_screen(image: WorkingImage, options: RunOptions,
 def _first_screen(image: WorkingImage, options: RunOptions,
                   display: DisplaySettings) -> tuple[SegmentParams, Segmentation | None]:
     """The fragment: reruns alone when the step changes, the whole page when k or a feature does."""
+    in_full_run = bool(st.session_state.get(_IN_FULL_RUN_KEY))
+    if not in_full_run and controls.main_control_values() != st.session_state.get(_CONTROLS_KEY):
+        # k or a feature changed: the whole page reruns at once, before this fragment
+        # draws its columns and controls only to be replaced (~7 ms per k step).
+        st.rerun()
     # Three columns: on a phone they stack as picture, controls, step and curve,
     # so the picture and k come first; on a laptop all three share the first screen.
     # In presentation mode the settings fold into a narrow column: the picture grows.
@@ -122,8 +128,9 @@ def _first_screen(image: WorkingImage, options: RunOptions,
         else:
             params = controls.main_controls(options)
     run = (image.digest, params)
-    if st.session_state.get(_IN_FULL_RUN_KEY):
+    if in_full_run:
         st.session_state[_FULL_RUN_KEY] = run
+        st.session_state[_CONTROLS_KEY] = controls.main_control_values()
     elif st.session_state.get(_FULL_RUN_KEY) != run:
         st.rerun()  # k or a feature changed: the rest of the page depends on them too
     try:
