@@ -114,7 +114,7 @@ def _first_screen(image: WorkingImage, options: RunOptions,
     in_full_run = bool(st.session_state.get(_IN_FULL_RUN_KEY))
     if not in_full_run and controls.main_control_values() != st.session_state.get(_CONTROLS_KEY):
         # k or a feature changed: the whole page reruns at once, before this fragment
-        # draws its columns and controls only to be replaced (~7 ms per k step).
+        # draws its columns and controls only to be replaced (~5 ms per k step).
         st.rerun()
     # Three columns: on a phone they stack as picture, controls, step and curve,
     # so the picture and k come first; on a laptop all three share the first screen.
