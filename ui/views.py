@@ -48,7 +48,6 @@ __all__ = ["CLEAN_KEY", "STEP_KEY", "OverlayOpacity", "animation_section", "clea
 STEP_KEY = "explore_step"  # the half-step shown: the one iteration control
 CLEAN_KEY = "explore_clean"  # the "Clean up" switch of the result, bound to the URL
 _STEP_RUN_KEY = "_explore_step_run"  # (digest, params) the step belongs to
-_FULL_RUN_KEY = "_explore_full_run"  # (digest, params) of the last full run
 _IN_FULL_RUN_KEY = "_explore_in_full_run"  # True while the whole page runs
 _CONTROLS_KEY = "_explore_full_run_controls"  # the main controls' values in the last full run
 _OPACITY_KEY = "_explore_opacity_holder"  # this session's OverlayOpacity
@@ -113,8 +112,10 @@ def _first_screen(image: WorkingImage, options: RunOptions,
     """The fragment: reruns alone when the step changes, the whole page when k or a feature does."""
     in_full_run = bool(st.session_state.get(_IN_FULL_RUN_KEY))
     if not in_full_run and controls.main_control_values() != st.session_state.get(_CONTROLS_KEY):
-        # k or a feature changed: the whole page reruns at once, before this fragment
-        # draws its columns and controls only to be replaced (~5 ms per k step).
+        # k or a feature changed: the rest of the page depends on them too. The whole
+        # page reruns at once, before this fragment draws columns and controls only to
+        # have them replaced (~5 ms per k step). (The picture and the run options come
+        # from outside the fragment: changing them reruns the whole page anyway.)
         st.rerun()
     # Three columns: on a phone they stack as picture, controls, step and curve,
     # so the picture and k come first; on a laptop all three share the first screen.
@@ -129,10 +130,7 @@ def _first_screen(image: WorkingImage, options: RunOptions,
             params = controls.main_controls(options)
     run = (image.digest, params)
     if in_full_run:
-        st.session_state[_FULL_RUN_KEY] = run
         st.session_state[_CONTROLS_KEY] = controls.main_control_values()
-    elif st.session_state.get(_FULL_RUN_KEY) != run:
-        st.rerun()  # k or a feature changed: the rest of the page depends on them too
     try:
         result = cache.segmentation(image, params)
     except cache.SETTINGS_ERRORS as err:  # no feature, or k above the image's different pixels
