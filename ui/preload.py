@@ -40,6 +40,13 @@ MODULES = (
     "pyarrow.vendored.version",
     "packaging.tags",  # Streamlit's check of the pyarrow version
     "packaging.utils",
+    # Streamlit's own lazy imports on a first run: its emoji catalogue compiles
+    # one huge regular expression (about 80 ms) the first time a label with a
+    # non-ASCII character is checked for a leading icon.
+    "streamlit.emojis",
+    "streamlit.material_icon_names",
+    "streamlit.components.v2.manifest_scanner",
+    "streamlit.runtime.scriptrunner.magic_funcs",
 )
 
 
