@@ -186,6 +186,29 @@ def test_toggling_position_changes_labels(landed):
     assert features_caption(landed) == "Features: RGB colour."
 
 
+def _main_controls_only():
+    import streamlit as st  # noqa: F401 - AppTest runs this function as a script
+
+    from ui.controls import RunOptions, main_controls
+
+    main_controls(RunOptions(init="k-means++", seed=0, max_iter=100, tol=1e-4))
+
+
+def test_main_control_keys_name_every_widget_main_controls_draws():
+    # Explore's first screen reruns the whole page when these keys' values change
+    # (ui.views._first_screen): a control missing from the list would leave the rest
+    # of the page showing the old result.
+    from ui.controls import MAIN_CONTROL_KEYS
+
+    drawn = AppTest.from_function(_main_controls_only).run()
+    assert not drawn.exception
+    keys = {widget.key for kind in (drawn.slider, drawn.select_slider, drawn.selectbox,
+                                    drawn.toggle, drawn.checkbox, drawn.radio,
+                                    drawn.number_input, drawn.multiselect)
+            for widget in kind}
+    assert keys == set(MAIN_CONTROL_KEYS)
+
+
 def test_opacity_and_k_recompute_only_what_changed(app, monkeypatch):
     # Opacity re-blends without k-means; k reruns k-means without reloading the image.
     calls = {"segment": 0, "load_sample": 0}
